@@ -1,0 +1,28 @@
+// A running lab: real SSH hosts in network namespaces on one machine.
+
+export interface LabHost {
+  name: string; // inventory name, also the hostname inside the host
+  ip: string; // address on the lab bridge
+  port: number; // sshd port (22)
+  role: 'node' | 'lb' | 'storage' | 'db' | 'ldap' | 'bastion';
+  netns: string; // network namespace name (prefixed)
+  pid: number; // PID 1 of the host (outer pid namespace)
+  systemd: boolean;
+}
+
+export interface LabInfo {
+  name: string;
+  prefix: string; // prefix of every namespace/bridge/link made for this lab
+  subnet: string; // e.g. 10.231.7.0/24 (exists only inside the lab's namespaces)
+  bridge: string;
+  bridgeIp: string;
+  hosts: LabHost[];
+  /** Directory holding state, key, known_hosts and inventory for this lab. */
+  stateDir: string;
+  privateKeyFile: string;
+  knownHostsFile: string;
+  inventoryFile: string;
+  /** Non-root user with sudo (password required) on every host. */
+  sudoUser: string;
+  sudoPassword: string;
+}

@@ -1,0 +1,115 @@
+// The typed playbook model (Play, Block, Task, Handler, Role) with source positions.
+// Produced by the loader after validation; consumed by the runner.
+import type { SourceLocation } from '../errors.js';
+import type { Vars } from '../types.js';
+
+/** Jinja expression text (bare, as in `when:`) or a literal boolean. */
+export type Condition = string | boolean;
+
+export interface RoleContext {
+  name: string;
+  /** Absolute path of the role directory. */
+  path: string;
+  defaults: Vars;
+  vars: Vars;
+  /** Role params from `roles: - role: x, param: ...`. */
+  params: Vars;
+}
+
+interface NodeCommon {
+  name?: string;
+  when: Condition[];
+  tags: string[];
+  vars: Vars;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  ignoreErrors?: boolean;
+  delegateTo?: string;
+  runOnce?: boolean;
+  noLog?: boolean;
+  checkMode?: boolean;
+  diff?: boolean;
+  environment?: Record<string, string> | string;
+  anyErrorsFatal?: boolean;
+  role?: RoleContext;
+  location: SourceLocation;
+}
+
+export interface Task extends NodeCommon {
+  kind: 'task';
+  module: string; // canonical module name
+  /** Raw args (may contain templates; rendered per host at run time). */
+  args: Record<string, unknown>;
+  loop?: unknown; // list or template string
+  loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number };
+  register?: string;
+  notify: string[];
+  changedWhen?: Condition[];
+  failedWhen?: Condition[];
+  until?: Condition[];
+  retries?: number;
+  delay?: number;
+}
+
+export interface Block extends NodeCommon {
+  kind: 'block';
+  block: TaskNode[];
+  rescue: TaskNode[];
+  always: TaskNode[];
+}
+
+/** `include_tasks`: resolved when the runner reaches it (file name may be templated). */
+export interface IncludeTasks extends NodeCommon {
+  kind: 'include';
+  file: string; // raw, may contain templates
+  /** Directory the file name is relative to. */
+  baseDir: string;
+  loop?: unknown;
+  loopControl?: Task['loopControl'];
+}
+
+/** `meta: flush_handlers` (and other meta actions). */
+export interface Meta extends NodeCommon {
+  kind: 'meta';
+  action: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_host_errors' | 'noop';
+}
+
+export type TaskNode = Task | Block | IncludeTasks | Meta;
+
+export interface Handler extends Task {
+  /** Topics from `listen:`; a handler is notified by its name or any of its topics. */
+  listen: string[];
+}
+
+export interface Play {
+  name: string;
+  hosts: string;
+  vars: Vars;
+  varsFiles: string[]; // absolute paths
+  /** Vars loaded from vars_files, in order (already decrypted). */
+  varsFromFiles: Vars;
+  gatherFacts: boolean;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  serial: (number | string)[]; // [] = whole play in one batch
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  tags: string[];
+  environment?: Record<string, string>;
+  preTasks: TaskNode[];
+  /** Roles expanded into their tasks (role context on each). */
+  roleTasks: TaskNode[];
+  tasks: TaskNode[];
+  postTasks: TaskNode[];
+  handlers: Handler[]; // play handlers + role handlers
+  roles: RoleContext[];
+  location: SourceLocation;
+}
+
+export interface Playbook {
+  file: string; // absolute path
+  dir: string;
+  plays: Play[];
+}

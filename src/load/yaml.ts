@@ -1,0 +1,138 @@
+// YAML with Ansible's semantics (YAML 1.1: `yes` is true, `0644` is octal, `<<` merges) and source
+// positions for every node, so validation errors can name file:line:col.
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
+import { EXIT, ObiamError, ObiamErrors, type SourceLocation } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
+
+export type YamlPath = ReadonlyArray<string | number>;
+
+export interface LoadedYaml {
+  file: string;
+  data: unknown;
+  doc: Document.Parsed | null;
+  /** Location of the node at `path` (or the nearest existing parent); start of file when unknown. */
+  locate(path: YamlPath, which?: 'key' | 'value'): SourceLocation;
+}
+
+export interface YamlOptions {
+  vault?: VaultDecrypter;
+}
+
+/** Marker wrapping a `!vault` value until it is decrypted (no vault password given yet). */
+export class VaultedValue {
+  constructor(readonly payload: string) {}
+  toString(): string {
+    return '********';
+  }
+  toJSON(): string {
+    return '********';
+  }
+}
+
+const BOOL_TAG = 'tag:yaml.org,2002:bool';
+const ansibleBools: ScalarTag[] = [
+  { tag: BOOL_TAG, default: true, test: /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/, resolve: () => true, stringify: () => 'true' },
+  { tag: BOOL_TAG, default: true, test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, resolve: () => false, stringify: () => 'false' },
+];
+
+function vaultTag(vault: VaultDecrypter | undefined, file: string): ScalarTag {
+  return {
+    tag: '!vault',
+    identify: () => false,
+    resolve(str: string, onError: (msg: string) => void): unknown {
+      if (!vault || !vault.hasSecrets) return new VaultedValue(str);
+      try {
+        const plain = vault.decrypt(str, file);
+        registerSecret(plain);
+        return plain;
+      } catch (e) {
+        onError(e instanceof Error ? e.message : String(e));
+        return '';
+      }
+    },
+  };
+}
+
+/** Parses YAML text; throws ObiamErrors with file:line:col for syntax errors and duplicate keys. */
+export function parseYaml(text: string, file: string, opts: YamlOptions = {}): LoadedYaml {
+  if (isVaultPayload(text)) {
+    if (!opts.vault || !opts.vault.hasSecrets) {
+      throw new ObiamError('E_VAULT_NO_PASSWORD', `${file} is vault-encrypted and no vault password was given`, {
+        location: { file, line: 1, col: 1 },
+        remedy: 'pass --vault-password-file FILE, --ask-vault-pass, or set OBIAM_VAULT_PASSWORD_FILE',
+        exitCode: EXIT.ERROR,
+      });
+    }
+    text = opts.vault.decrypt(text, file);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    version: '1.1',
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    lineCounter,
+    // PyYAML (Ansible) reads only yes/no/true/false/on/off as booleans; `y` and `n` stay strings.
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file)],
+  });
+  const errors = doc.errors.map((err) => {
+    const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+    const dup = err.code === 'DUPLICATE_KEY';
+    const msg = dup ? 'duplicate key in mapping' : err.message.split('\n')[0];
+    return new ObiamError(dup ? 'E_YAML_DUPLICATE_KEY' : 'E_YAML_SYNTAX', msg, {
+      location: { file, line: pos.line, col: pos.col },
+      remedy: dup ? 'remove or rename one of the keys: YAML keeps only one' : 'fix the YAML syntax (indentation, quoting, a missing colon)',
+      exitCode: EXIT.PARSE,
+    });
+  });
+  if (errors.length) throw new ObiamErrors(errors, EXIT.PARSE);
+  const data = doc.toJS({ maxAliasCount: 10_000 });
+
+  const locate = (path: YamlPath, which: 'key' | 'value' = 'key'): SourceLocation => {
+    let p = [...path];
+    while (p.length > 0) {
+      const found = nodeRange(doc, p, which);
+      if (found !== undefined) {
+        const lp = lineCounter.linePos(found);
+        return { file, line: lp.line, col: lp.col };
+      }
+      p = p.slice(0, -1);
+    }
+    const start = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
+    const lp = lineCounter.linePos(start);
+    return { file, line: lp.line, col: lp.col };
+  };
+  return { file, data, doc, locate };
+}
+
+function nodeRange(doc: Document.Parsed, path: (string | number)[], which: 'key' | 'value'): number | undefined {
+  if (which === 'key' && typeof path[path.length - 1] === 'string') {
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    const key = path[path.length - 1];
+    const items = (parent as { items?: Array<{ key: unknown }> } | null)?.items;
+    if (Array.isArray(items)) {
+      for (const pair of items) {
+        const k = pair.key as YamlNode | null;
+        if (k && isScalar(k) && String(k.value) === key && k.range) return k.range[0];
+      }
+    }
+  }
+  const node = (path.length === 0 ? doc.contents : doc.getIn(path, true)) as YamlNode | undefined | null;
+  return node?.range?.[0];
+}
+
+export function loadYamlFile(file: string, opts: YamlOptions = {}): LoadedYaml {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ObiamError('E_FILE_NOT_FOUND', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}`, {
+      remedy: 'check the path (relative paths are relative to the current directory or the playbook)',
+      exitCode: EXIT.ERROR,
+    });
+  }
+  return parseYaml(text, file, opts);
+}

@@ -1,0 +1,24 @@
+// Every module by its name and aliases. New modules are added to MODULES below.
+import type { ModuleDef } from './types.js';
+import { debugModule } from './debug.js';
+
+const MODULES: ModuleDef<any>[] = [debugModule];
+
+const byName = new Map<string, ModuleDef<any>>();
+for (const m of MODULES) {
+  byName.set(m.name, m);
+  for (const a of m.aliases ?? []) byName.set(a, m);
+}
+
+export function getModule(name: string): ModuleDef<any> | undefined {
+  return byName.get(name);
+}
+
+/** Every accepted module name, aliases included (for "did you mean"). */
+export function moduleNames(): string[] {
+  return [...byName.keys()];
+}
+
+export function allModules(): ModuleDef<any>[] {
+  return [...MODULES];
+}

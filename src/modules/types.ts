@@ -1,0 +1,58 @@
+// The module contract. One file per module: argument schema, how it reads state, what it would
+// change (check/diff), and how it applies -- ideally all in one round trip on the connection.
+import type { Connection } from '../transport/types.js';
+import type { FileDiff } from '../events/types.js';
+import type { BecomeOptions, Vars } from '../types.js';
+
+/** A JSON Schema (draft-07 subset that ajv accepts). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ModuleContext {
+  /** inventory_hostname of the host the task is for (the delegate's when delegate_to is set). */
+  host: string;
+  conn: Connection;
+  check: boolean;
+  diff: boolean;
+  become?: BecomeOptions;
+  /** Environment from the task's `environment:` keyword. */
+  environment?: Record<string, string>;
+  /** All variables visible to the task (already merged by precedence). */
+  vars: Vars;
+  /** Resolves a controller file for `src:` of copy/template/unarchive (role files/ or templates/, then playbook dir). */
+  findFile(kind: 'files' | 'templates', name: string): string;
+  /** Renders a template string with the task's variables (nunjucks, Jinja2-compatible). */
+  render(template: string, vars?: Vars, name?: string): string;
+  /** Verbose output (-v levels); values are redacted by the reporter. */
+  log(level: 1 | 2 | 3, message: string): void;
+  signal?: AbortSignal;
+}
+
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: unknown;
+  diff?: FileDiff[];
+  /** Module-specific return values (rc, stdout, stat, ansible_facts ...). */
+  [key: string]: unknown;
+}
+
+export interface ModuleDef<A = Record<string, unknown>> {
+  name: string;
+  /** Other names accepted in playbooks, e.g. `ansible.builtin.copy`, `systemd_service`. */
+  aliases?: string[];
+  /** Argument schema; `additionalProperties: false` so typos are caught before connecting. */
+  schema: JsonSchema;
+  /** Accepts `module: some free form` (command, shell): the string goes to `_raw_params` / `key=value` pairs parsed. */
+  freeForm?: boolean;
+  /** Runs on the controller without a connection (debug, set_fact, assert, fail, pause, meta). */
+  controllerOnly?: boolean;
+  /** Does the module honour check mode itself? If false, the runner skips it in check mode. */
+  supportsCheck: boolean;
+  run(args: A, ctx: ModuleContext): Promise<ModuleResult>;
+}
+
+/** A shell-quoted single argument for POSIX sh. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,54 @@
+// The transport interface: what the engine and modules need from a connection to one host.
+// Implemented by local (controller), scripted (tests) and ssh (issue 3).
+import type { BecomeOptions, Vars } from '../types.js';
+
+export interface ExecOptions {
+  /** Working directory; a failed cd fails the command (never ignored). */
+  cwd?: string;
+  /** Extra environment, exported before the command (no AcceptEnv needed). */
+  env?: Record<string, string>;
+  /** Bytes fed to the command's stdin, then EOF. */
+  stdin?: string | Buffer;
+  /** Per-command timeout; on expiry the command is killed and timedOut is true. */
+  timeoutMs?: number;
+  become?: BecomeOptions;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+/** An open connection to one host. Any connection failure rejects with UnreachableError. */
+export interface Connection {
+  readonly host: string;
+  /** Runs a POSIX sh script on the host. */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Uploads a controller file to the host (atomically: temp file then rename). */
+  putFile(localPath: string, remotePath: string, opts?: { mode?: number; become?: BecomeOptions }): Promise<void>;
+  /** Downloads a file from the host to the controller. */
+  getFile(remotePath: string, localPath: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Everything needed to open a connection, resolved from inventory vars and ssh config. */
+export interface ConnectionSpec {
+  name: string; // inventory_hostname
+  connection: 'ssh' | 'local' | string;
+  host: string; // ansible_host or name
+  port: number;
+  user?: string;
+  privateKeyFile?: string;
+  password?: string;
+  knownHostsFiles?: string[];
+  commonArgs?: string; // ansible_ssh_common_args (ProxyJump)
+  vars: Vars; // all host vars, for transport-specific settings
+}
+
+export interface Transport {
+  readonly name: string;
+  connect(spec: ConnectionSpec, signal?: AbortSignal): Promise<Connection>;
+}
