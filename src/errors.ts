@@ -60,8 +60,10 @@ export class ObiamErrors extends Error {
 
 /** A host could not be reached or its connection died; the runner marks it unreachable. */
 export class UnreachableError extends ObiamError {
-  constructor(host: string, message: string, opts: Omit<ErrorOptions, 'host' | 'exitCode'> = {}) {
-    super('E_UNREACHABLE', message, { ...opts, host, exitCode: EXIT.HOST_UNREACHABLE });
+  /** opts.code refines the reason (e.g. E_HOST_KEY_UNKNOWN); the default is E_UNREACHABLE. */
+  constructor(host: string, message: string, opts: Omit<ErrorOptions, 'host' | 'exitCode'> & { code?: string } = {}) {
+    const { code, ...rest } = opts;
+    super(code ?? 'E_UNREACHABLE', message, { ...rest, host, exitCode: EXIT.HOST_UNREACHABLE });
     this.name = 'UnreachableError';
   }
 }
