@@ -1,8 +1,12 @@
 // Every module by its name and aliases. New modules are added to MODULES below.
 import type { ModuleDef } from './types.js';
 import { debugModule } from './debug.js';
+import { setupModule } from './setup.js';
 
-const MODULES: ModuleDef<any>[] = [debugModule];
+const MODULES: ModuleDef<any>[] = [
+  debugModule,
+  setupModule,
+];
 
 const byName = new Map<string, ModuleDef<any>>();
 for (const m of MODULES) {
