@@ -2,10 +2,14 @@
 import type { ModuleDef } from './types.js';
 import { debugModule } from './debug.js';
 import { setupModule } from './setup.js';
+import { uriModule } from './uri.js';
+import { waitForModule } from './wait-for.js';
 
 const MODULES: ModuleDef<any>[] = [
   debugModule,
   setupModule,
+  uriModule,
+  waitForModule,
 ];
 
 const byName = new Map<string, ModuleDef<any>>();
