@@ -2,12 +2,27 @@
 import type { ModuleDef } from './types.js';
 import { debugModule } from './debug.js';
 import { setupModule } from './setup.js';
+import { groupModule } from './group.js';
+import { mountModule } from './mount.js';
+import { packageModule } from './package.js';
+import { pamLimitsModule } from './pam-limits.js';
+import { serviceModule, systemdModule } from './service.js';
+import { sysctlModule } from './sysctl.js';
+import { userModule } from './user.js';
 import { uriModule } from './uri.js';
 import { waitForModule } from './wait-for.js';
 
 const MODULES: ModuleDef<any>[] = [
   debugModule,
   setupModule,
+  serviceModule,
+  systemdModule,
+  sysctlModule,
+  pamLimitsModule,
+  mountModule,
+  userModule,
+  groupModule,
+  packageModule,
   uriModule,
   waitForModule,
 ];

@@ -1,0 +1,42 @@
+// group: a local group (getent to read; groupadd/groupmod/groupdel to apply).
+import { shq, type ModuleDef } from './types.js';
+
+interface GroupArgs {
+  name: string;
+  gid?: number;
+  state?: 'present' | 'absent';
+  system?: boolean;
+}
+
+export const groupModule: ModuleDef<GroupArgs> = {
+  name: 'group',
+  aliases: ['ansible.builtin.group'],
+  supportsCheck: true,
+  schema: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      gid: { type: 'integer', minimum: 0 },
+      state: { enum: ['present', 'absent'] },
+      system: { type: 'boolean' },
+    },
+    required: ['name'],
+    additionalProperties: false,
+  },
+  async run(args, ctx) {
+    const state = args.state ?? 'present';
+    const probe = await ctx.conn.exec(`getent group ${shq(args.name)} || true`, { become: ctx.become });
+    const f = probe.stdout.trim().split(':');
+    const exists = f.length >= 3 && f[0] === args.name;
+    const gid = exists ? Number(f[2]) : undefined;
+    let cmd = '';
+    if (state === 'absent' && exists) cmd = `groupdel ${shq(args.name)}`;
+    else if (state === 'present' && !exists) cmd = `groupadd${args.gid !== undefined ? ` -g ${args.gid}` : ''}${args.system ? ' -r' : ''} ${shq(args.name)}`;
+    else if (state === 'present' && args.gid !== undefined && gid !== args.gid) cmd = `groupmod -g ${args.gid} ${shq(args.name)}`;
+    if (cmd && !ctx.check) {
+      const r = await ctx.conn.exec(cmd, { become: ctx.become });
+      if (r.exitCode !== 0) return { changed: false, failed: true, name: args.name, msg: `${cmd.split(' ')[0]} failed: ${r.stderr.trim()}` };
+    }
+    return { changed: cmd !== '', name: args.name, state, gid: args.gid ?? gid };
+  },
+};
