@@ -59,8 +59,14 @@ for p in ${pkgs.map(shq).join(' ')}; do echo "@@pkg $p $(q "$p")"; done`,
     const inst = mgr === 'apt' ? 'DEBIAN_FRONTEND=noninteractive apt-get install -y' : `${mgr} install -y`;
     const remove = mgr === 'apt' ? 'DEBIAN_FRONTEND=noninteractive apt-get remove -y' : `${mgr} remove -y`;
     if (args.update_cache && mgr === 'apt') cmds.unshift('apt-get update');
-    if ((state === 'present' || state === 'latest') && missing.length) (cmds.push(`${inst} ${missing.map(shq).join(' ')}`), touched.push(...missing));
-    if (state === 'absent' && present.length) (cmds.push(`${remove} ${present.map(shq).join(' ')}`), touched.push(...present));
+    if ((state === 'present' || state === 'latest') && missing.length) {
+        cmds.push(`${inst} ${missing.map(shq).join(' ')}`);
+        touched.push(...missing);
+      }
+    if (state === 'absent' && present.length) {
+        cmds.push(`${remove} ${present.map(shq).join(' ')}`);
+        touched.push(...present);
+      }
     if (state === 'latest' && present.length) {
       // Only an upgrade that would actually happen counts as a change.
       const up = await ctx.conn.exec(
@@ -70,7 +76,10 @@ for p in ${pkgs.map(shq).join(' ')}; do echo "@@pkg $p $(q "$p")"; done`,
         { become: ctx.become },
       );
       const upgradable = up.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-      if (upgradable.length) (cmds.push(`${inst} ${upgradable.map(shq).join(' ')}`), touched.push(...upgradable));
+      if (upgradable.length) {
+        cmds.push(`${inst} ${upgradable.map(shq).join(' ')}`);
+        touched.push(...upgradable);
+      }
     }
     const changed = touched.length > 0;
     if (changed && !ctx.check) {

@@ -71,8 +71,14 @@ export const userModule: ModuleDef<UserArgs> = {
       cmd = `useradd ${opts.join(' ')} ${n}`;
     } else {
       const [, , uid, , comment, home, shell] = pw;
-      if (args.uid !== undefined && Number(uid) !== args.uid) (opts.push(`-u ${args.uid}`), why.push('uid'));
-      if (args.group && line('group') !== args.group) (opts.push(`-g ${shq(args.group)}`), why.push('group'));
+      if (args.uid !== undefined && Number(uid) !== args.uid) {
+        opts.push(`-u ${args.uid}`);
+        why.push('uid');
+      }
+      if (args.group && line('group') !== args.group) {
+        opts.push(`-g ${shq(args.group)}`);
+        why.push('group');
+      }
       if (wantedGroups) {
         const have = new Set(line('groups').split(/\s+/).filter(Boolean));
         have.delete(line('group'));
@@ -83,10 +89,22 @@ export const userModule: ModuleDef<UserArgs> = {
           why.push('groups');
         }
       }
-      if (args.home && home !== args.home) (opts.push(`-d ${shq(args.home)}`), why.push('home'));
-      if (args.shell && shell !== args.shell) (opts.push(`-s ${shq(args.shell)}`), why.push('shell'));
-      if (args.comment !== undefined && comment !== args.comment) (opts.push(`-c ${shq(args.comment)}`), why.push('comment'));
-      if (args.password && line('hash') !== args.password) (opts.push(`-p ${shq(args.password)}`), why.push('password'));
+      if (args.home && home !== args.home) {
+        opts.push(`-d ${shq(args.home)}`);
+        why.push('home');
+      }
+      if (args.shell && shell !== args.shell) {
+        opts.push(`-s ${shq(args.shell)}`);
+        why.push('shell');
+      }
+      if (args.comment !== undefined && comment !== args.comment) {
+        opts.push(`-c ${shq(args.comment)}`);
+        why.push('comment');
+      }
+      if (args.password && line('hash') !== args.password) {
+        opts.push(`-p ${shq(args.password)}`);
+        why.push('password');
+      }
       if (opts.length) cmd = `usermod ${opts.join(' ')} ${n}`;
     }
     if (cmd && !ctx.check) {
