@@ -87,7 +87,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
       exitCode: EXIT.PARSE,
     });
   });
-  if (errors.length) throw new ObiamErrors(errors, EXIT.PARSE);
+  if (errors.length) throw new ObiamErrors(errors.map((e) => fixDuplicateKeyPosition(e, text)), EXIT.PARSE);
   const data = doc.toJS({ maxAliasCount: 10_000 });
 
   const locate = (path: YamlPath, which: 'key' | 'value' = 'key'): SourceLocation => {
@@ -105,6 +105,26 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     return { file, line: lp.line, col: lp.col };
   };
   return { file, data, doc, locate };
+}
+
+/**
+ * The yaml package places a duplicate key at the end of the previous line when the pair before it has
+ * an empty value (`web1:` then `web1:` again); move such a position forward to the key itself.
+ */
+function fixDuplicateKeyPosition(err: ObiamError, text: string): ObiamError {
+  const loc = err.location;
+  if (err.code !== 'E_YAML_DUPLICATE_KEY' || !loc) return err;
+  const lines = text.split('\n');
+  let line = loc.line;
+  let col = loc.col;
+  while (line <= lines.length && (lines[line - 1] ?? '').slice(col - 1).trim() === '') {
+    line++;
+    col = 1;
+  }
+  if (line > lines.length) return err;
+  col += (lines[line - 1] ?? '').slice(col - 1).search(/\S/);
+  if (line === loc.line && col === loc.col) return err;
+  return new ObiamError(err.code, err.message, { location: { ...loc, line, col }, remedy: err.remedy, exitCode: err.exitCode });
 }
 
 function nodeRange(doc: Document.Parsed, path: (string | number)[], which: 'key' | 'value'): number | undefined {
