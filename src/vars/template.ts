@@ -1,13 +1,29 @@
 // Jinja2-compatible templating on nunjucks: autoescape off, undefined is an error naming the
 // variable, Ansible's filters/tests/lookups, bare expressions for when/changed_when/failed_when.
-// (Skeleton API; filters, tests and lookups are filled in by the templating work.)
+// The Jinja semantics (Undefined, Python truthiness and operators, str/dict methods) live in jinja.ts.
 import nunjucks from 'nunjucks';
 import { EXIT, ObiamError, type SourceLocation } from '../errors.js';
+import { VaultedValue } from '../load/yaml.js';
+import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';
+import type { VaultDecrypter } from '../vault/types.js';
+import { FILTERS, FilterError, UNDEFINED_AWARE_FILTERS, type FilterFn } from './filters.js';
+import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy } from './jinja.js';
+import { LookupError, runLookup } from './lookups.js';
+import { PyTypeError, isMapping } from './python.js';
+import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
+
+export interface RenderOptions {
+  /**
+   * The text is a template file (template module): Jinja2's own backslash rules. Otherwise it is a
+   * playbook string, where backslashes inside `{{ }}` string literals are literal, as in Ansible.
+   */
+  file?: boolean;
+}
 
 export interface Templater {
   /** Renders a template string to a string. */
-  render(template: string, vars: Vars, source?: SourceLocation | string): string;
+  render(template: string, vars: Vars, source?: SourceLocation | string, opts?: RenderOptions): string;
   /** Renders strings inside any JSON-like value; a string that is exactly one `{{ expr }}` keeps the expression's native type. */
   renderValue<T = unknown>(value: T, vars: Vars, source?: SourceLocation | string): unknown;
   /** Evaluates a bare Jinja expression (as in `when:`) to its value. */
@@ -16,57 +32,200 @@ export interface Templater {
   evalConditions(conds: ReadonlyArray<string | boolean>, vars: Vars, source?: SourceLocation | string): boolean;
 }
 
+export interface TemplaterOptions {
+  /** Directories for `{% include %}` / `{% import %}` / `{% extends %}`. */
+  searchPaths?: string[];
+  /** Directories lookup('file', rel) searches (each dir's files/ first, then the dir); default: searchPaths, else cwd. A `role_path` variable is searched first. */
+  lookupDirs?: string[];
+  /** Decrypts `!vault` values (VaultedValue) that reach a template. */
+  vault?: VaultDecrypter;
+}
+
 const SINGLE_EXPR = /^\{\{\s*([\s\S]*?)\s*\}\}$/;
+const CACHE_MAX = 4000;
 
 export function hasTemplate(s: string): boolean {
   return s.includes('{{') || s.includes('{%');
 }
 
-export function createTemplater(opts: { searchPaths?: string[] } = {}): Templater {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(opts.searchPaths ?? [], { noCache: true }), {
+interface TemplateProps {
+  root: (env: unknown, ctx: unknown, frame: unknown, runtime: unknown, cb: unknown) => void;
+  [k: string]: unknown;
+}
+type NjTemplate = { render(ctx: object): string };
+type NjTemplateCtor = new (src: { type: 'code'; obj: TemplateProps }, env: nunjucks.Environment, path: string) => NjTemplate;
+
+function vaultError(): ObiamError {
+  return new ObiamError('E_VAULT_NO_PASSWORD', 'a template uses a !vault encrypted value and no vault password was given', {
+    remedy: 'pass --vault-password-file FILE, --ask-vault-pass, or set OBIAM_VAULT_PASSWORD_FILE',
+    exitCode: EXIT.ERROR,
+  });
+}
+
+export function createTemplater(opts: TemplaterOptions = {}): Templater {
+  const decrypted = new Map<string, string>();
+  const resolve = (v: unknown): unknown => {
+    if (!(v instanceof VaultedValue)) return v;
+    if (!opts.vault?.hasSecrets) return v;
+    let plain = decrypted.get(v.payload);
+    if (plain === undefined) {
+      plain = opts.vault.decrypt(v.payload, 'a !vault value');
+      registerSecret(plain);
+      decrypted.set(v.payload, plain);
+    }
+    return plain;
+  };
+  const runtime = createJinjaRuntime({
+    resolve: (v) => {
+      const r = resolve(v);
+      return r;
+    },
+  });
+  const baseSuppress = runtime.suppressValue as (v: unknown) => string;
+  runtime.suppressValue = (v: unknown): string => {
+    if (resolve(v) instanceof VaultedValue) throw vaultError();
+    return baseSuppress(v);
+  };
+
+  const toProps = (src: string, name: string, env: nunjucks.Environment, mode: BackslashMode): TemplateProps => {
+    const code = compileJinja(src, name, (env as unknown as { opts: object }).opts, mode);
+    const props = new Function(code)() as TemplateProps;
+    const root = props.root;
+    // Hand our runtime to the compiled code (nunjucks passes its global one); blocks and macros inherit it.
+    props.root = (e, c, f, _rt, cb) => root(e, c, f, runtime, cb);
+    return props;
+  };
+
+  const fsLoader = new nunjucks.FileSystemLoader(opts.searchPaths ?? [], { noCache: true });
+  class JinjaLoader extends nunjucks.Loader {
+    getSource(name: string): nunjucks.LoaderSource | null {
+      const info = fsLoader.getSource(name);
+      if (!info) return null;
+      return { src: { type: 'code', obj: toProps(info.src as unknown as string, info.path, env, 'python') }, path: info.path, noCache: true } as unknown as nunjucks.LoaderSource;
+    }
+  }
+  const env = new nunjucks.Environment(new JinjaLoader() as unknown as nunjucks.ILoaderAny, {
     autoescape: false,
-    throwOnUndefined: true,
+    // Undefined handling is ours (jinja.ts): nunjucks' flag only checks printed values and cannot name them.
+    throwOnUndefined: false,
     trimBlocks: true,
     lstripBlocks: true,
+    dev: true, // keep the original error as `cause` so the undefined name and line survive
   });
-  const wrap = (e: unknown, what: string, source?: SourceLocation | string): ObiamError => {
-    const msg = e instanceof Error ? e.message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim() : String(e);
-    const location = typeof source === 'object' ? source : undefined;
-    return new ObiamError('E_TEMPLATE', `${typeof source === 'string' ? `${source}: ` : ''}error rendering ${what}: ${msg}`, {
-      location,
-      remedy: 'define the variable (inventory, vars, -e) or give a default: {{ x | default(...) }}',
-      exitCode: EXIT.ERROR,
+
+  const guardFilter =
+    (name: string, fn: FilterFn): FilterFn =>
+    function (this, value, ...args) {
+      if (!UNDEFINED_AWARE_FILTERS.has(name)) assertDefined([value]);
+      assertDefined(args);
+      const v = resolve(value);
+      if (v instanceof VaultedValue) throw vaultError();
+      return fn.call(this, v, ...args.map(resolve));
+    };
+  // nunjucks' own filters (indent, wordcount, urlencode ...) get the same undefined guard.
+  const builtins = (env as unknown as { filters: Record<string, FilterFn> }).filters;
+  for (const [name, fn] of Object.entries(builtins)) if (!(name in FILTERS)) env.addFilter(name, guardFilter(name, fn));
+  for (const [name, fn] of Object.entries(FILTERS)) env.addFilter(name, guardFilter(name, fn));
+
+  const builtinTests = (env as unknown as { tests: Record<string, (...a: unknown[]) => unknown> }).tests;
+  const addTest = (name: string, fn: (...a: unknown[]) => unknown): void => {
+    (env as unknown as { addTest(n: string, f: (...a: unknown[]) => unknown): void }).addTest(name, function (this: unknown, value: unknown, ...args: unknown[]) {
+      if (!UNDEFINED_AWARE_TESTS.has(name)) assertDefined([value]);
+      assertDefined(args);
+      return fn.call(this, resolve(value), ...args.map(resolve)) === true;
     });
   };
-  const render = (template: string, vars: Vars, source?: SourceLocation | string): string => {
+  for (const [name, fn] of Object.entries(builtinTests)) if (!(name in TESTS)) addTest(name, fn);
+  for (const [name, fn] of Object.entries(TESTS)) addTest(name, fn as (...a: unknown[]) => unknown);
+
+  // Hidden filters the compiler wraps around `if` conditions and `for` iterables.
+  env.addFilter('__jinja_truth', (v: unknown) => jinjaTruthy(v));
+  env.addFilter('__jinja_iter', (v: unknown) => {
+    assertDefined([v]);
+    const r = resolve(v);
+    return isMapping(r) ? Object.keys(r) : r; // Python iterates a dict's keys
+  });
+  env.addFilter('__jinja_iter_pairs', (v: unknown) => {
+    assertDefined([v]);
+    return resolve(v);
+  });
+  const captures: unknown[][] = [];
+  env.addFilter('__capture', (v: unknown) => {
+    assertDefined([v]);
+    captures[captures.length - 1]!.push(v);
+    return '';
+  });
+
+  const lookupDirs = opts.lookupDirs ?? (opts.searchPaths?.length ? opts.searchPaths : [process.cwd()]);
+  const lookupGlobal = (wantList: boolean) =>
+    function (this: { ctx?: Record<string, unknown> }, name: unknown, ...args: unknown[]): unknown {
+      return runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs }, wantList);
+    };
+  env.addGlobal('lookup', lookupGlobal(false));
+  env.addGlobal('query', lookupGlobal(true));
+  env.addGlobal('q', lookupGlobal(true));
+
+  const cache = new Map<string, NjTemplate>();
+  const compiled = (src: string, mode: BackslashMode): NjTemplate => {
+    const key = `${mode}\0${src}`;
+    let t = cache.get(key);
+    if (!t) {
+      if (cache.size >= CACHE_MAX) cache.clear();
+      t = new (nunjucks.Template as unknown as NjTemplateCtor)({ type: 'code', obj: toProps(src, '<template>', env, mode) }, env, '<template>');
+      cache.set(key, t);
+    }
+    return t;
+  };
+
+  const renderMode = (template: string, vars: Vars, source: SourceLocation | string | undefined, mode: BackslashMode): string => {
     if (!hasTemplate(template)) return template;
     try {
-      return env.renderString(template, vars);
+      return compiled(template, mode).render(vars);
     } catch (e) {
-      throw wrap(e, JSON.stringify(template.length > 80 ? `${template.slice(0, 77)}...` : template), source);
+      throw templateError(e, template, source);
     }
   };
-  const evaluate = (expr: string, vars: Vars, source?: SourceLocation | string): unknown => {
-    // Render the expression to JSON inside a sentinel so the native value survives.
-    const out = render(`{{ (${expr}) | __native }}`, vars, source);
-    return JSON.parse(out) as unknown;
+
+  const render = (template: string, vars: Vars, source?: SourceLocation | string, ro: RenderOptions = {}): string =>
+    renderMode(template, vars, source, ro.file ? 'python' : 'ansible');
+
+  // `when:` expressions are Jinja inside `{% if %}` in Ansible, so Jinja2's backslash rules apply ('python').
+  const evaluateMode = (expr: string, vars: Vars, source: SourceLocation | string | undefined, mode: BackslashMode): unknown => {
+    // Capture the value through a filter so its native type (list, dict, number) survives.
+    captures.push([]);
+    try {
+      renderMode(`{{ (${expr}) | __capture }}`, vars, source, mode);
+      return plain(captures[captures.length - 1]![0], resolve);
+    } finally {
+      captures.pop();
+    }
   };
-  env.addFilter('__native', (v: unknown) => JSON.stringify(v === undefined ? null : v));
+  const evaluate = (expr: string, vars: Vars, source?: SourceLocation | string): unknown => evaluateMode(expr, vars, source, 'python');
+
   const renderValue = (value: unknown, vars: Vars, source?: SourceLocation | string): unknown => {
     if (typeof value === 'string') {
       if (!hasTemplate(value)) return value;
       const m = SINGLE_EXPR.exec(value);
-      if (m && !m[1]!.includes('}}') && !m[1]!.includes('{{')) return evaluate(m[1]!, vars, source);
+      if (m && !m[1]!.includes('}}') && !m[1]!.includes('{{')) {
+        try {
+          return evaluateMode(m[1]!, vars, source, 'ansible');
+        } catch (e) {
+          // Keep the message about the text the user wrote, not the wrapped expression.
+          if (e instanceof ObiamError && e.code === 'E_TEMPLATE') throw templateError(e.cause, value, source);
+          throw e;
+        }
+      }
       return render(value, vars, source);
     }
     if (Array.isArray(value)) return value.map((v) => renderValue(v, vars, source));
-    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    if (isMapping(value)) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, vars, source);
       return out;
     }
     return value;
   };
+
   const evalConditions = (conds: ReadonlyArray<string | boolean>, vars: Vars, source?: SourceLocation | string): boolean => {
     for (const c of conds) {
       if (typeof c === 'boolean') {
@@ -80,9 +239,81 @@ export function createTemplater(opts: { searchPaths?: string[] } = {}): Template
   return { render, renderValue, evaluate, evalConditions };
 }
 
+/** A deep copy of a value's lists and dicts (callers may mutate results), vaulted values decrypted. */
+function plain(v: unknown, resolve: (v: unknown) => unknown): unknown {
+  const r = resolve(v);
+  if (Array.isArray(r)) return r.map((x) => plain(x, resolve));
+  if (isMapping(r)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(r)) out[k] = plain(x, resolve);
+    return out;
+  }
+  return r;
+}
+
+function rootCause(e: unknown): unknown {
+  let cur = e;
+  for (let i = 0; i < 10 && cur instanceof Error; i++) {
+    if (cur instanceof ObiamError || cur instanceof UndefinedError || cur instanceof JinjaRuntimeError) return cur;
+    const next = (cur as { cause?: unknown }).cause;
+    if (next === undefined) return cur;
+    cur = next;
+  }
+  return cur;
+}
+
+/** Maps whatever rendering threw to one ObiamError E_TEMPLATE naming the source, line and the undefined name. */
+function templateError(e: unknown, template: string, source?: SourceLocation | string): ObiamError {
+  const cause = rootCause(e);
+  if (cause instanceof ObiamError && cause.code !== 'E_TEMPLATE') return cause; // vault, etc.
+  let msg: string;
+  let line: number | undefined;
+  let remedy = 'check the filter or test arguments and the value types';
+  if (cause instanceof ObiamError) return cause;
+  if (cause instanceof UndefinedError) {
+    msg = cause.message;
+    line = cause.line;
+    remedy = 'define the variable (inventory, vars, -e) or give a default: {{ x | default(...) }}';
+  } else if (cause instanceof JinjaRuntimeError) {
+    msg = cause.message;
+    line = cause.line;
+  } else if (cause instanceof FilterError || cause instanceof TestError || cause instanceof LookupError || cause instanceof PyTypeError) {
+    msg = cause.message;
+    line = lineOf(e);
+  } else {
+    const raw = cause instanceof Error ? cause.message : String(cause);
+    msg = raw.replace(/^\([^)]*\)\s*(\[Line \d+, Column \d+\])?\s*/, '').replace(/^(Template render error|Error):\s*/, '').replace(/\s+/g, ' ').trim();
+    line = lineOf(e);
+    remedy = /unexpected|expected|unknown block tag|parse/i.test(msg) ? 'fix the Jinja syntax of the template' : remedy;
+  }
+  const multiLine = template.includes('\n');
+  const where = typeof source === 'string' ? source : undefined;
+  const at = line !== undefined && multiLine ? `line ${line}` : '';
+  const head = [where, at].filter(Boolean).join(', ');
+  const shown = multiLine ? '' : ` in ${JSON.stringify(template.length > 80 ? `${template.slice(0, 77)}...` : template)}`;
+  return new ObiamError('E_TEMPLATE', `${head ? `${head}: ` : ''}${msg}${shown}`, {
+    location: typeof source === 'object' ? source : undefined,
+    remedy,
+    exitCode: EXIT.ERROR,
+    cause,
+  });
+}
+
+function lineOf(e: unknown): number | undefined {
+  let cur = e;
+  for (let i = 0; i < 10 && cur && typeof cur === 'object'; i++) {
+    const ln = (cur as { lineno?: unknown }).lineno;
+    if (typeof ln === 'number' && ln > 0) return ln;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  const m = /\[Line (\d+)/.exec(e instanceof Error ? e.message : '');
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Ansible/Python truthiness; strings 'false', 'no', 'off', '0' count as false (as `| bool` would). */
 export function truthy(v: unknown): boolean {
   if (v === null || v === undefined) return false;
+  if (isUndefined(v)) throw (v as Undefined).error();
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
   if (typeof v === 'string') {
