@@ -11,8 +11,28 @@ import { sysctlModule } from './sysctl.js';
 import { userModule } from './user.js';
 import { uriModule } from './uri.js';
 import { waitForModule } from './wait-for.js';
+import { commandModule } from './command.js';
+import { shellModule } from './shell.js';
+import { setFactModule } from './set-fact.js';
+import { assertModule } from './assert.js';
+import { failModule } from './fail.js';
+import { pauseModule } from './pause.js';
+import { copyModule } from './copy.js';
+import { templateModule } from './template.js';
+import { fileModule } from './file.js';
+import { lineinfileModule } from './lineinfile.js';
+import { blockinfileModule } from './blockinfile.js';
+import { statModule } from './stat.js';
+import { unarchiveModule } from './unarchive.js';
 
 const MODULES: ModuleDef<any>[] = [
+  copyModule,
+  templateModule,
+  fileModule,
+  lineinfileModule,
+  blockinfileModule,
+  statModule,
+  unarchiveModule,
   debugModule,
   setupModule,
   serviceModule,
@@ -25,6 +45,12 @@ const MODULES: ModuleDef<any>[] = [
   packageModule,
   uriModule,
   waitForModule,
+  commandModule,
+  shellModule,
+  setFactModule,
+  assertModule,
+  failModule,
+  pauseModule,
 ];
 
 const byName = new Map<string, ModuleDef<any>>();

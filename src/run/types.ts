@@ -2,6 +2,7 @@
 import type { EventBus } from '../events/types.js';
 import type { Inventory } from '../load/inventory.js';
 import type { Playbook } from '../load/model.js';
+import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
 
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** become password asked once per run (--ask-become-pass) or from vault. */
   becomePassword?: string;
   signal?: AbortSignal;
+  /** Extra modules by name, looked up before the registry (tests, local plugins). */
+  modules?: Record<string, ModuleDef<any>>;
 }
 
 export interface RunOutcome {

@@ -1,0 +1,13 @@
+// fail: fails the host with a message (usually guarded by `when:`).
+import type { ModuleDef } from './types.js';
+
+export const failModule: ModuleDef<{ msg?: unknown }> = {
+  name: 'fail',
+  aliases: ['ansible.builtin.fail'],
+  controllerOnly: true,
+  supportsCheck: true,
+  schema: { type: 'object', properties: { msg: {} }, additionalProperties: false },
+  async run(args) {
+    return { changed: false, failed: true, msg: args.msg ?? 'Failed as requested from task' };
+  },
+};

@@ -1,0 +1,372 @@
+// Shared helpers of the file-content modules (copy, template, file, lineinfile, blockinfile, stat,
+// unarchive). The cost model: ONE exec reads everything a task needs about its paths (a combined
+// probe), the controller decides, and ONE more exec (or one putFile plus a finishing exec for big
+// files) applies. Content is compared by a hash computed on the target; files are never downloaded
+// to compare.
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import path from 'node:path';
+import { EXIT, ObiamError } from '../errors.js';
+import type { FileDiff } from '../events/types.js';
+import { shq, type ModuleContext } from './types.js';
+
+export type FileType = 'file' | 'directory' | 'link' | 'fifo' | 'socket' | 'chr' | 'blk' | 'absent';
+
+export interface RemoteStat {
+  path: string;
+  exists: boolean;
+  type: FileType;
+  /** Permission bits as an Ansible-style 4-digit octal string ('0644'); '' when absent. */
+  mode: string;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
+  size: number;
+  mtime: number;
+  atime: number;
+  ctime: number;
+  inode: number;
+  nlink: number;
+  dev: number;
+  /** Target of a symlink (only when the path itself is a link, i.e. not followed). */
+  lnkTarget?: string;
+  /** Hex digest of a regular file when a checksum was requested. */
+  checksum?: string;
+  /** The file's bytes when content was requested and the file is not larger than the limit. */
+  content?: Buffer;
+  /** Content was requested but the file is larger than the limit. */
+  tooLarge?: boolean;
+}
+
+export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+
+export interface ProbeRequest {
+  path: string;
+  /** Follow a final symlink (stat -L). */
+  follow?: boolean;
+  /** Hash of a regular file, computed on the target. */
+  checksum?: ChecksumAlgorithm | false;
+  /** Return the file's content if it is at most this many bytes. */
+  contentMax?: number;
+}
+
+/** Lines that every script including the probe needs: the probe function itself. */
+export const PROBE_FUNCTION = `__obr_p() {
+  if [ "$3" = 1 ]; then __o=-L; else __o=; fi
+  if ! __s=$(stat $__o --printf '%f\\t%u\\t%g\\t%U\\t%G\\t%s\\t%.9Y\\t%.9X\\t%.9Z\\t%i\\t%h\\t%d' -- "$2" 2>/dev/null); then
+    printf '@@obr\\t%s\\tabsent\\n' "$1"; return 0
+  fi
+  printf '@@obr\\t%s\\tstat\\t%s\\n' "$1" "$__s"
+  if [ "$3" != 1 ] && [ -L "$2" ]; then printf '@@lnk\\t%s\\t%s\\n' "$1" "$(readlink -- "$2")"; return 0; fi
+  [ -f "$2" ] || return 0
+  if [ -n "$4" ]; then printf '@@sum\\t%s\\t%s\\n' "$1" "$("$4"sum < "$2" 2>/dev/null | cut -d' ' -f1)"; fi
+  if [ "$5" -gt 0 ]; then printf '@@dat\\t%s\\t%s\\n' "$1" "$(head -c $(($5 + 1)) -- "$2" | base64 -w0)"; fi
+}`;
+
+/** The shell line probing one path (index i of a request list). */
+export function probeLine(i: number | string, r: ProbeRequest): string {
+  return `__obr_p ${shq(String(i))} ${shq(r.path)} ${r.follow ? 1 : 0} ${shq(r.checksum || '')} ${r.contentMax ?? 0}`;
+}
+
+const TYPE_BITS: Record<number, FileType> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'link', 0o010000: 'fifo', 0o140000: 'socket', 0o020000: 'chr', 0o060000: 'blk' };
+
+export function absentStat(p: string): RemoteStat {
+  return { path: p, exists: false, type: 'absent', mode: '', uid: -1, gid: -1, owner: '', group: '', size: 0, mtime: 0, atime: 0, ctime: 0, inode: 0, nlink: 0, dev: 0 };
+}
+
+/** Parses the `@@obr`/`@@lnk`/`@@sum`/`@@dat` lines of a probe; keys are the indices given to probeLine. */
+export function parseProbe(stdout: string, paths: Map<string, string>, contentMax: Map<string, number> = new Map()): Map<string, RemoteStat> {
+  const out = new Map<string, RemoteStat>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('@@')) continue;
+    const [tag, key, ...rest] = line.split('\t');
+    if (key === undefined) continue;
+    const p = paths.get(key) ?? key;
+    if (tag === '@@obr') {
+      if (rest[0] === 'absent') {
+        out.set(key, absentStat(p));
+        continue;
+      }
+      const [rawMode, uid, gid, owner, group, size, mtime, atime, ctime, inode, nlink, dev] = rest.slice(1);
+      const m = parseInt(rawMode ?? '0', 16);
+      out.set(key, {
+        path: p,
+        exists: true,
+        type: TYPE_BITS[m & 0o170000] ?? 'file',
+        mode: octal4(m & 0o7777),
+        uid: Number(uid),
+        gid: Number(gid),
+        owner: owner ?? '',
+        group: group ?? '',
+        size: Number(size),
+        mtime: Number(mtime),
+        atime: Number(atime),
+        ctime: Number(ctime),
+        inode: Number(inode),
+        nlink: Number(nlink),
+        dev: Number(dev),
+      });
+    } else {
+      const st = out.get(key);
+      if (!st) continue;
+      const val = rest.join('\t');
+      if (tag === '@@lnk') st.lnkTarget = val;
+      else if (tag === '@@sum' && val) st.checksum = val;
+      else if (tag === '@@dat') {
+        const buf = Buffer.from(val, 'base64');
+        const max = contentMax.get(key) ?? Infinity;
+        if (buf.length > max) st.tooLarge = true;
+        else st.content = buf;
+      }
+    }
+  }
+  return out;
+}
+
+export interface ProbeResult {
+  stats: RemoteStat[];
+  /** Output of the extra script, after the probe lines. */
+  extra: string;
+}
+
+/**
+ * Reads the state of several paths in ONE exec; `extra` is more shell run in the same round trip
+ * (its output is returned separately).
+ */
+export async function probe(ctx: ModuleContext, reqs: ProbeRequest[], extra = ''): Promise<ProbeResult> {
+  const script = [PROBE_FUNCTION, ...reqs.map((r, i) => probeLine(i, r)), `printf '@@extra\\n'`, extra || ':'].join('\n');
+  const r = await ctx.conn.exec(script, { become: ctx.become });
+  const mark = r.stdout.indexOf('@@extra\n');
+  if (mark < 0) {
+    throw new ObiamError('E_FILE_PROBE', `cannot read the state of ${reqs.map((q) => q.path).join(', ')} on ${ctx.host}: ${r.stderr.trim() || `exit ${r.exitCode}`}`, {
+      host: ctx.host,
+      exitCode: EXIT.HOST_FAILED,
+    });
+  }
+  const paths = new Map(reqs.map((q, i) => [String(i), q.path]));
+  const limits = new Map(reqs.map((q, i) => [String(i), q.contentMax ?? 0]));
+  const parsed = parseProbe(r.stdout.slice(0, mark), paths, limits);
+  return { stats: reqs.map((q, i) => parsed.get(String(i)) ?? absentStat(q.path)), extra: r.stdout.slice(mark + 8) };
+}
+
+export function octal4(n: number): string {
+  return n.toString(8).padStart(4, '0');
+}
+
+// ---- modes -----------------------------------------------------------------------------------
+
+export type ModeArg = number | string | undefined;
+
+const SYMBOLIC = /^[ugoa]*[-+=][rwxXstugo]*([-+=][rwxXstugo]*)*$/;
+
+/** Checks a mode argument up front so a bad mode fails before anything is changed. */
+export function checkMode(mode: ModeArg, name = 'mode'): string | undefined {
+  if (mode === undefined || typeof mode === 'number') return typeof mode === 'number' && (mode < 0 || mode > 0o7777) ? `${name} ${mode} is out of range` : undefined;
+  if (mode === 'preserve') return undefined;
+  if (/^[0-7]{1,4}$/.test(mode)) return undefined;
+  if (mode.split(',').every((c) => SYMBOLIC.test(c))) return undefined;
+  return `${name} must be octal (0644) or symbolic (u=rw,g=r,o=r), got '${mode}'`;
+}
+
+/**
+ * The permission bits a mode argument asks for, given the current bits (symbolic modes are relative).
+ * A YAML integer is the octal value already (0644 -> 420), as Ansible reads it.
+ */
+export function resolveMode(mode: ModeArg, current: number, isDir: boolean): number | undefined {
+  if (mode === undefined || mode === 'preserve') return undefined;
+  if (typeof mode === 'number') return mode & 0o7777;
+  if (/^[0-7]{1,4}$/.test(mode)) return parseInt(mode, 8);
+  let bits = current & 0o7777;
+  for (const clause of mode.split(',')) {
+    const m = /^([ugoa]*)(.*)$/.exec(clause)!;
+    const who = m[1] || 'a';
+    for (const op of m[2]!.match(/[-+=][rwxXstugo]*/g) ?? []) {
+      const sign = op[0];
+      let perm = 0;
+      for (const c of op.slice(1)) {
+        if (c === 'r') perm |= 0o444;
+        else if (c === 'w') perm |= 0o222;
+        else if (c === 'x') perm |= 0o111;
+        else if (c === 'X') perm |= isDir || bits & 0o111 ? 0o111 : 0;
+        else if (c === 's') perm |= 0o6000;
+        else if (c === 't') perm |= 0o1000;
+        else {
+          // Copy another class's bits (g=u).
+          const src = c === 'u' ? (bits >> 6) & 7 : c === 'g' ? (bits >> 3) & 7 : bits & 7;
+          perm |= (src << 6) | (src << 3) | src;
+        }
+      }
+      let mask = 0;
+      if (who.includes('u') || who.includes('a')) mask |= 0o4700;
+      if (who.includes('g') || who.includes('a')) mask |= 0o2070;
+      if (who.includes('o') || who.includes('a')) mask |= 0o1007;
+      const p = perm & mask;
+      if (sign === '+') bits |= p;
+      else if (sign === '-') bits &= ~p;
+      else bits = (bits & ~(mask & 0o777 | (mask & 0o6000))) | p;
+    }
+  }
+  return bits & 0o7777;
+}
+
+// ---- attributes (mode/owner/group) ----------------------------------------------------------
+
+export interface AttrArgs {
+  mode?: ModeArg;
+  owner?: string;
+  group?: string;
+}
+
+/** Does the current state differ from mode/owner/group? Names and numeric ids both match. */
+export function attrsDiffer(st: RemoteStat, a: AttrArgs, defaultBits?: number): { mode?: number; owner?: string; group?: string } {
+  const out: { mode?: number; owner?: string; group?: string } = {};
+  const cur = st.exists ? parseInt(st.mode, 8) : (defaultBits ?? 0o644);
+  const want = resolveMode(a.mode, cur, st.type === 'directory');
+  if (want !== undefined && (!st.exists || want !== cur)) out.mode = want;
+  if (a.owner !== undefined && a.owner !== st.owner && a.owner !== String(st.uid)) out.owner = a.owner;
+  if (a.group !== undefined && a.group !== st.group && a.group !== String(st.gid)) out.group = a.group;
+  return out;
+}
+
+/** chmod/chown lines for a path (the target path may be a shell variable like "$t"). */
+export function attrScript(target: string, a: { mode?: number; owner?: string; group?: string }, recurse = false): string[] {
+  const R = recurse ? '-R ' : '';
+  const lines: string[] = [];
+  if (a.owner !== undefined) lines.push(`chown ${R}-- ${shq(a.owner)} ${target}`);
+  if (a.group !== undefined) lines.push(`chgrp ${R}-- ${shq(a.group)} ${target}`);
+  if (a.mode !== undefined) lines.push(`chmod ${R}${octal4(a.mode)} ${target}`);
+  return lines;
+}
+
+// ---- writing --------------------------------------------------------------------------------
+
+/** Content up to this size goes through exec stdin (one round trip); bigger content through putFile. */
+export const STDIN_LIMIT = 256 * 1024;
+/** Diffs and lineinfile read at most this much of a remote file. */
+export const TEXT_LIMIT = 1024 * 1024;
+
+export interface InstallOptions {
+  dest: string;
+  /** The new bytes (small), or a controller file (any size). */
+  content?: Buffer;
+  localPath?: string;
+  /** A file already on the target (copy remote_src). */
+  remoteSrc?: string;
+  /** Permission bits to set; undefined keeps an existing file's mode (new files get 0666 & ~umask). */
+  mode?: number;
+  owner?: string;
+  group?: string;
+  backup?: boolean;
+  /** Command run on the temp file before it replaces dest; `%s` is its path. */
+  validate?: string;
+  /** Make missing parent directories (lineinfile/blockinfile create=yes). */
+  makeParents?: boolean;
+}
+
+export interface InstallResult {
+  backupFile?: string;
+  /** The state of dest after the write. */
+  stat: RemoteStat;
+}
+
+/** Ansible's backup name: `<file>.<pid>.<YYYY-MM-DD@HH:MM:SS>~` (a random "pid": the remote shell is long-lived). */
+export function backupScript(dest: string): string {
+  const pid = randomInt(1000, 99999);
+  return `if [ -e ${shq(dest)} ]; then __b=${shq(`${dest}.${pid}.`)}"$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- ${shq(dest)} "$__b" || exit 1; printf '@@backup\\t%s\\n' "$__b"; fi`;
+}
+
+/**
+ * Writes dest atomically: a temp file in dest's directory gets the content, attributes (an
+ * existing file's owner/mode are kept like Ansible's atomic_move), passes `validate`, and is
+ * renamed over dest. Returns the new state from the same exec.
+ */
+export async function installFile(ctx: ModuleContext, o: InstallOptions): Promise<InstallResult> {
+  const dir = path.posix.dirname(o.dest);
+  const d = shq(o.dest);
+  const how = o.remoteSrc !== undefined ? 'remote' : o.content !== undefined && o.content.length <= STDIN_LIMIT ? 'stdin' : 'put';
+  const uploaded = `${dir}/.${path.posix.basename(o.dest)}.obr-${randomBytes(6).toString('hex')}`;
+  if (how === 'put') {
+    if (!o.localPath) throw new ObiamError('E_INTERNAL', 'installFile: no content', { exitCode: EXIT.INTERNAL });
+    if (o.makeParents) await mustExec(ctx, `mkdir -p -- ${shq(dir)}`, `creating ${dir}`);
+    // putFile streams (SFTP over ssh); the temp name is ours so validate/backup happen before the rename.
+    await ctx.conn.putFile(o.localPath, uploaded, { mode: 0o600, become: ctx.become });
+  }
+  const lines = [
+    PROBE_FUNCTION,
+    ...(o.makeParents && how !== 'put' ? [`mkdir -p -- ${shq(dir)} || exit 1`] : []),
+    how === 'put' ? `t=${shq(uploaded)}` : `t=$(mktemp ${shq(`${dir}/.${path.posix.basename(o.dest)}.obr-XXXXXX`)}) || exit 1`,
+    `trap 'rm -f -- "$t"' EXIT`,
+    ...(how === 'remote' ? [`cp -- ${shq(o.remoteSrc!)} "$t" || exit 1`] : how === 'stdin' ? [`cat > "$t" || exit 1`] : []),
+    // Replacing a file keeps its owner, group and mode, as Ansible's atomic_move does.
+    `if [ -e ${d} ]; then chown --reference=${d} "$t" 2>/dev/null; chmod --reference=${d} "$t" || exit 1; else chmod "$(printf %o $((0666 & ~$(umask))))" "$t" || exit 1; fi`,
+    ...attrScript('"$t"', { mode: o.mode, owner: o.owner, group: o.group }).map((l) => `${l} || exit 1`),
+  ];
+  if (o.validate) {
+    if (!o.validate.includes('%s')) throw new ObiamError('E_VALIDATE', `validate must contain %s: ${o.validate}`, { exitCode: EXIT.HOST_FAILED, host: ctx.host });
+    lines.push(`( ${o.validate.split('%s').join('"$t"')} ) >"$t.out" 2>&1; __v=$?; if [ $__v -ne 0 ]; then printf '@@invalid\\t%s\\n' $__v; cat "$t.out"; rm -f "$t.out"; exit 0; fi; rm -f "$t.out"`);
+  }
+  if (o.backup) lines.push(backupScript(o.dest));
+  lines.push(`mv -f -- "$t" ${d} || exit 1`, `trap - EXIT`, probeLine('dest', { path: o.dest, checksum: 'sha1' }));
+  const r = await ctx.conn.exec(lines.join('\n'), { become: ctx.become, ...(how === 'stdin' ? { stdin: o.content } : {}) });
+  if (r.exitCode !== 0) {
+    throw new ObiamError('E_WRITE_FILE', `cannot write ${o.dest} on ${ctx.host}: ${r.stderr.trim() || `exit ${r.exitCode}`}`, { host: ctx.host, exitCode: EXIT.HOST_FAILED });
+  }
+  const inv = /^@@invalid\t(\d+)\n([\s\S]*)$/m.exec(r.stdout);
+  if (inv) {
+    throw new ObiamError('E_VALIDATE', `failed to validate ${o.dest}: '${o.validate}' exited ${inv[1]}: ${inv[2]!.trim()}`, {
+      host: ctx.host,
+      exitCode: EXIT.HOST_FAILED,
+      remedy: 'the file was not changed; fix the content or the validate command',
+    });
+  }
+  const backupFile = /^@@backup\t(.*)$/m.exec(r.stdout)?.[1];
+  const stat = parseProbe(r.stdout, new Map([['dest', o.dest]])).get('dest') ?? absentStat(o.dest);
+  return { ...(backupFile ? { backupFile } : {}), stat };
+}
+
+export async function mustExec(ctx: ModuleContext, script: string, what: string, stdin?: string | Buffer): Promise<string> {
+  const r = await ctx.conn.exec(script, { become: ctx.become, ...(stdin !== undefined ? { stdin } : {}) });
+  if (r.exitCode !== 0) {
+    throw new ObiamError('E_FILE_OP', `${what} failed on ${ctx.host}: ${r.stderr.trim() || `exit ${r.exitCode}`}`, { host: ctx.host, exitCode: EXIT.HOST_FAILED });
+  }
+  return r.stdout;
+}
+
+// ---- content helpers ------------------------------------------------------------------------
+
+export function sha1(data: Buffer | string): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+/** Text for a diff: valid UTF-8 without NUL bytes, else undefined (binary files get no diff). */
+export function asText(b: Buffer | undefined): string | undefined {
+  if (!b) return undefined;
+  if (b.includes(0)) return undefined;
+  const s = b.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(b) ? s : undefined;
+}
+
+export function contentDiff(p: string, before: string, after: string): FileDiff {
+  return { path: p, before, after, beforeHeader: `${p} (before)`, afterHeader: `${p} (after)` };
+}
+
+/** Old content of a changed file for --diff: only text files under TEXT_LIMIT, fetched with one cat. */
+export async function fetchForDiff(ctx: ModuleContext, st: RemoteStat): Promise<string | undefined> {
+  if (!st.exists) return '';
+  if (st.type !== 'file' || st.size > TEXT_LIMIT) return undefined;
+  const r = await ctx.conn.exec(`base64 -w0 < ${shq(st.path)}`, { become: ctx.become });
+  if (r.exitCode !== 0) return undefined;
+  return asText(Buffer.from(r.stdout, 'base64'));
+}
+
+/** The file-state summary Ansible modules return (mode/owner/group/uid/gid/size/state). */
+export function stateFields(st: RemoteStat): Record<string, unknown> {
+  if (!st.exists) return { state: 'absent' };
+  const state = st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : st.type === 'file' ? (st.nlink > 1 ? 'hard' : 'file') : st.type;
+  return { state, mode: st.mode, owner: st.owner, group: st.group, uid: st.uid, gid: st.gid, size: st.size };
+}
+
+/** A user-facing failure of a file module (missing src, missing parent dir ...). */
+export function fileError(ctx: ModuleContext, code: string, message: string, remedy?: string): ObiamError {
+  return new ObiamError(code, message, { host: ctx.host, exitCode: EXIT.HOST_FAILED, ...(remedy ? { remedy } : {}) });
+}

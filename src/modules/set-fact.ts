@@ -1,0 +1,31 @@
+// set_fact: sets host variables on the controller; they rank above play vars and outlive the play.
+import { EXIT, ObiamError } from '../errors.js';
+import type { ModuleDef } from './types.js';
+
+export const setFactModule: ModuleDef<Record<string, unknown>> = {
+  name: 'set_fact',
+  aliases: ['ansible.builtin.set_fact'],
+  controllerOnly: true,
+  supportsCheck: true,
+  schema: {
+    type: 'object',
+    properties: { cacheable: { type: 'boolean' } },
+    // Any variable name is a valid key, so keys are checked by name pattern instead of a fixed list.
+    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    minProperties: 1,
+  },
+  async run(args) {
+    const facts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(args)) {
+      if (k === 'cacheable') continue; // accepted; there is no fact cache to write to
+      if (k === '_raw_params') {
+        throw new ObiamError('E_SET_FACT_ARGS', 'set_fact: free-form text is not a variable assignment', { exitCode: EXIT.HOST_FAILED, remedy: 'use `set_fact: {name: value}` or `name=value` pairs' });
+      }
+      facts[k] = v;
+    }
+    if (Object.keys(facts).length === 0) {
+      throw new ObiamError('E_SET_FACT_ARGS', 'set_fact: no variables given', { exitCode: EXIT.HOST_FAILED, remedy: 'give at least one name: value' });
+    }
+    return { changed: false, ansible_facts: facts };
+  },
+};

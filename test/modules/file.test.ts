@@ -1,0 +1,81 @@
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fileModule } from '../../src/modules/file.js';
+import { localContext } from '../support/module-context.js';
+
+const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'obr-file-'));
+const modeOf = (p: string): string => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
+
+describe('file module', () => {
+  it('state=directory: creates with mode, then unchanged; check mode creates nothing', async () => {
+    const p = path.join(tmp(), 'a/b/c');
+    const args = { path: p, state: 'directory' as const, mode: '0750' };
+    const chk = await fileModule.run(args, await localContext({ check: true, diff: true }));
+    expect(chk).toMatchObject({ changed: true, state: 'directory' });
+    expect(chk.diff?.[0]).toMatchObject({ before: 'state: absent\n', after: expect.stringContaining('state: directory\nmode: 0750') });
+    expect(existsSync(p)).toBe(false);
+    expect(await fileModule.run(args, await localContext())).toMatchObject({ changed: true, state: 'directory', mode: '0750' });
+    expect(modeOf(p)).toBe('0750');
+    expect((await fileModule.run(args, await localContext())).changed).toBe(false);
+    expect((await fileModule.run({ ...args, mode: 0o755 }, await localContext())).changed).toBe(true);
+    expect(modeOf(p)).toBe('0755');
+  });
+
+  it('recurse applies mode/owner to the tree and is idempotent', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'x/y'), { recursive: true });
+    writeFileSync(path.join(d, 'x/y/f'), '');
+    const args = { path: path.join(d, 'x'), state: 'directory' as const, recurse: true, mode: 'u=rwX,g=rX,o=', owner: 'root' };
+    expect((await fileModule.run(args, await localContext({ check: true }))).changed).toBe(true);
+    expect(modeOf(path.join(d, 'x/y/f'))).toBe('0644');
+    expect((await fileModule.run(args, await localContext())).changed).toBe(true);
+    expect(modeOf(path.join(d, 'x/y/f'))).toBe('0640');
+    expect(modeOf(path.join(d, 'x/y'))).toBe('0750');
+    expect((await fileModule.run(args, await localContext())).changed).toBe(false);
+  });
+
+  it('state=absent removes files and trees; absent twice is unchanged', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 't/u'), { recursive: true });
+    const args = { path: path.join(d, 't'), state: 'absent' as const };
+    expect((await fileModule.run(args, await localContext({ check: true }))).changed).toBe(true);
+    expect(existsSync(path.join(d, 't'))).toBe(true);
+    expect((await fileModule.run(args, await localContext())).changed).toBe(true);
+    expect(existsSync(path.join(d, 't'))).toBe(false);
+    expect((await fileModule.run(args, await localContext())).changed).toBe(false);
+  });
+
+  it('state=link and state=hard', async () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'target'), 'x');
+    const link = { path: path.join(d, 'current'), src: 'target', state: 'link' as const };
+    expect((await fileModule.run(link, await localContext())).changed).toBe(true);
+    expect(readlinkSync(path.join(d, 'current'))).toBe('target');
+    expect((await fileModule.run(link, await localContext())).changed).toBe(false);
+    expect(await fileModule.run({ ...link, src: 'missing' }, await localContext())).toMatchObject({ failed: true, msg: expect.stringContaining('src file does not exist') });
+    writeFileSync(path.join(d, 'plain'), 'p');
+    expect(await fileModule.run({ ...link, path: path.join(d, 'plain') }, await localContext())).toMatchObject({ failed: true, msg: expect.stringContaining('refusing to convert') });
+    expect((await fileModule.run({ ...link, path: path.join(d, 'plain'), force: true }, await localContext())).changed).toBe(true);
+    expect(lstatSync(path.join(d, 'plain')).isSymbolicLink()).toBe(true);
+
+    const hard = { path: path.join(d, 'hl'), src: path.join(d, 'target'), state: 'hard' as const };
+    expect((await fileModule.run(hard, await localContext())).changed).toBe(true);
+    expect(statSync(path.join(d, 'hl')).ino).toBe(statSync(path.join(d, 'target')).ino);
+    expect((await fileModule.run(hard, await localContext())).changed).toBe(false);
+  });
+
+  it('state=touch is always changed (but changes nothing in check mode); state=file needs an existing file', async () => {
+    const d = tmp();
+    const p = path.join(d, 'stamp');
+    expect((await fileModule.run({ path: p, state: 'touch' }, await localContext({ check: true }))).changed).toBe(true);
+    expect(existsSync(p)).toBe(false);
+    expect(await fileModule.run({ path: p, state: 'touch', mode: '0600' }, await localContext())).toMatchObject({ changed: true, state: 'file', mode: '0600' });
+    expect((await fileModule.run({ path: p, state: 'touch' }, await localContext())).changed).toBe(true);
+    expect((await fileModule.run({ path: p, mode: '0600' }, await localContext())).changed).toBe(false);
+    expect(await fileModule.run({ path: path.join(d, 'none'), state: 'file' }, await localContext())).toMatchObject({ failed: true, msg: expect.stringContaining('is absent, cannot continue') });
+    expect(await fileModule.run({ path: path.join(d, 'no/dir/x'), state: 'touch' }, await localContext())).toMatchObject({ failed: true, msg: expect.stringContaining('does not exist') });
+    expect(await fileModule.run({ path: p, state: 'directory' }, await localContext())).toMatchObject({ failed: true });
+  });
+});
