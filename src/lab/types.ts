@@ -8,6 +8,8 @@ export interface LabHost {
   netns: string; // network namespace name (prefixed)
   pid: number; // PID 1 of the host (outer pid namespace)
   systemd: boolean;
+  /** Root-namespace end of the host's veth pair (hostLinkDown sets it down). */
+  link?: string;
 }
 
 export interface LabInfo {

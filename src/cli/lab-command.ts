@@ -1,0 +1,79 @@
+// `obiam-run lab up|status|down`: real, isolated SSH hosts on this machine for trying playbooks and tests.
+import { Command, Option } from 'commander';
+import { EXIT, ObiamError } from '../errors.js';
+import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { DEFAULT_LAB, parseWith, planLab } from '../lab/plan.js';
+
+export interface LabCommandContext {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+interface UpOptions {
+  name: string;
+  hosts: string;
+  with: string;
+  systemd?: boolean;
+}
+
+function parseHosts(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n)) {
+    throw new ObiamError('E_LAB_OPTIONS', `--hosts must be a whole number, got '${v}'`, { remedy: 'e.g. --hosts 3', exitCode: EXIT.BAD_OPTIONS });
+  }
+  return n;
+}
+
+export function labCommand(ctx: LabCommandContext): Command {
+  const lab = new Command('lab').description('real SSH hosts in network namespaces on this machine (root, Linux): up, status, down');
+  const nameOpt = (): Option => new Option('--name <name>', 'lab name (several labs can run side by side)').default(DEFAULT_LAB.name);
+
+  lab
+    .command('up')
+    .description(`start a lab: node1..N plus optional lb1, storage1, db1, ldap1, bastion1`)
+    .addOption(nameOpt())
+    .option('--hosts <n>', 'number of nodes', String(DEFAULT_LAB.hosts))
+    .option('--with <roles>', 'extra hosts, comma-separated: lb,storage,db,ldap,bastion (or none)', DEFAULT_LAB.with.join(','))
+    .option('--systemd', 'boot systemd as PID 1 in every host (systemd-nspawn; slower)')
+    .action(async (o: UpOptions) => {
+      const started = Date.now();
+      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true });
+      ctx.out(`lab '${info.name}' up in ${((Date.now() - started) / 1000).toFixed(1)} s on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp})\n`);
+      for (const h of info.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}\n`);
+      ctx.out(`inventory:   ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
+      ctx.out(`sudo user:   ${info.sudoUser} (password in ${info.stateDir}/sudo-password)\n`);
+      ctx.out(`try:         ssh -i ${info.privateKeyFile} -o UserKnownHostsFile=${info.knownHostsFile} root@${info.hosts[0].ip} hostname\n`);
+      if (info.name === DEFAULT_LAB.name && info.subnet !== planLab(DEFAULT_LAB.name, DEFAULT_LAB.hosts, DEFAULT_LAB.with).subnet) {
+        ctx.err(`note: the usual subnet was taken, so inventory/lab.yml does not match this lab; use ${info.inventoryFile}\n`);
+      }
+    });
+
+  lab
+    .command('status')
+    .description('list labs and whether each host is alive')
+    .option('--name <name>', 'only this lab')
+    .action(async (o: { name?: string }) => {
+      const labs = await labStatus({ name: o.name });
+      if (labs.length === 0) ctx.out('no labs\n');
+      for (const l of labs) {
+        const up = Object.values(l.alive).filter(Boolean).length;
+        ctx.out(`${l.name}: ${l.status}, ${up}/${l.hosts.length} hosts alive, ${l.subnet}, ${l.inventoryFile}\n`);
+        for (const h of l.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role.padEnd(8)} ${l.alive[h.name] ? 'alive' : 'down'}\n`);
+      }
+    });
+
+  lab
+    .command('down')
+    .description('stop a lab and remove everything it created')
+    .addOption(nameOpt())
+    .action(async (o: { name: string }) => {
+      const r = await labDown({ name: o.name });
+      ctx.out(`lab '${o.name}' down: removed ${r.removed.length} resources\n`);
+      if (r.leftovers.length > 0) {
+        throw new ObiamError('E_LAB_LEFTOVERS', `lab '${o.name}' left: ${r.leftovers.join(', ')}`, {
+          remedy: `run \`obiam-run lab down --name ${o.name}\` again; the state stays in .lab/${o.name}/lab.json until everything is gone`,
+        });
+      }
+    });
+  return lab;
+}

@@ -1,0 +1,313 @@
+// The default action, `obiam-run [options] <playbook...>`, with ansible-playbook's options:
+// vault secrets -> inventory -> playbooks -> extra vars -> (list modes) -> reporters -> runner.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { EXIT, ObiamError, ObiamErrors } from '../errors.js';
+import { EventBus, emptyCounts, type HostCounts, type Reporter, type RunEvent } from '../events/types.js';
+import type { Inventory } from '../load/inventory.js';
+import { loadInventory } from '../load/inventory-loader.js';
+import type { Play, Playbook, TaskNode } from '../load/model.js';
+import { selectHosts } from '../load/patterns.js';
+import { loadPlaybook, loadTasksFile } from '../load/playbook.js';
+import { redact } from '../redact.js';
+import { createJsonReporter } from '../reporters/json.js';
+import { createListrReporter, liveViewSupported } from '../reporters/listr.js';
+import { createPlainReporter } from '../reporters/plain.js';
+import { setTasksFileLoader } from '../run/include.js';
+import { runPlaybook } from '../run/runner.js';
+import { tagsAllow, type TagFilter } from '../run/tags.js';
+import { createLocalTransport } from '../transport/local.js';
+import { createSshTransport } from '../transport/ssh.js';
+import type { Transport } from '../transport/types.js';
+import { parseExtraVars } from '../vars/extra-vars.js';
+import { loadVaultSecrets, promptHidden, type PromptFn } from '../vault/secrets.js';
+import type { VaultDecrypter } from '../vault/types.js';
+import { createVaultDecrypter } from '../vault/vault.js';
+import {
+  collect,
+  increaseVerbosity,
+  parsePositiveInt,
+  parseSecondsToMs,
+  parseTags,
+  resolveInventorySources,
+  validateHostKeyPolicy,
+  type HostKeyPolicy,
+} from './options.js';
+
+export interface CliContext {
+  /** Raw writes to stdout (no newline added). */
+  out: (s: string) => void;
+  /** Raw writes to stderr (no newline added). */
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** stdout is a terminal (live view, colors). */
+  isTTY: boolean;
+  /** Terminal width; 0 (a pty without a size) means no live view. */
+  columns?: number;
+  /** Hidden password prompt (vault, become); default: the terminal. */
+  prompt?: PromptFn;
+  /** Aborts the run like Ctrl-C does (the CLI wires SIGINT/SIGTERM to it). */
+  signal?: AbortSignal;
+  /** Where the action leaves its exit code for main(). */
+  setExitCode: (code: number) => void;
+  /** Extra transports by `ansible_connection` name, over ssh and local (tests). */
+  transports?: Record<string, Transport>;
+}
+
+export interface PlaybookOptions {
+  inventory?: string[];
+  limit?: string;
+  extraVars?: string[];
+  forks?: number;
+  check?: boolean;
+  diff?: boolean;
+  tags?: string[];
+  skipTags?: string[];
+  startAtTask?: string;
+  listTasks?: boolean;
+  listHosts?: boolean;
+  listTags?: boolean;
+  syntaxCheck?: boolean;
+  verbose?: number;
+  json?: boolean;
+  vaultPasswordFile?: string[];
+  vaultId?: string[];
+  askVaultPass?: boolean;
+  askBecomePass?: boolean;
+  knownHosts?: string[];
+  hostKeyPolicy: HostKeyPolicy;
+  connectTimeout?: number;
+  timeout?: number;
+  user?: string;
+  privateKey?: string;
+}
+
+/**
+ * Declares the playbook options and action on `cmd` (the root program: it is the default action).
+ * Repeatable options take one value per flag (`-i a -i b`), as ansible-playbook's do: a variadic
+ * `-i <file...>` would swallow the playbook name that follows it.
+ */
+export function configurePlaybookCommand(cmd: Command, ctx: CliContext): Command {
+  return cmd
+    .argument('<playbook...>', 'playbook file(s), run in order as one run')
+    .option('-i, --inventory <file>', `inventory file, directory or host list \`a,b,\` (repeatable; default inventory/hosts.yml)`, collect)
+    .option('-l, --limit <pattern>', 'further limit the hosts with a pattern (`@file` reads one pattern per line)')
+    .option('-e, --extra-vars <spec>', "extra variables: key=value, JSON/YAML mapping, or @file (repeatable; later wins)", collect)
+    .option('-f, --forks <n>', 'hosts worked on in parallel (default: min(50, batch size))', parsePositiveInt)
+    .option('-C, --check', 'check mode: report what would change, change nothing')
+    .option('-D, --diff', 'show differences of changed files')
+    .option('-t, --tags <tags>', 'only run tasks with these tags (comma list, repeatable)', collect)
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma list, repeatable)', collect)
+    .option('--start-at-task <name>', 'start the run at the first task with this name')
+    .option('--list-tasks', 'list the tasks that would run, then exit')
+    .option('--list-hosts', 'list the hosts each play would run on, then exit')
+    .option('--list-tags', 'list the tags of the tasks that would run, then exit')
+    .option('--syntax-check', 'load and validate the playbooks, then exit')
+    .option('-v, --verbose', 'more output; repeat for more (-vvv)', increaseVerbosity, 0)
+    .option('--json', 'one JSON object per event on stdout (last line: the recap)')
+    .option('--vault-password-file <spec>', 'vault password file, [id@]path; executable files are run (repeatable)', collect)
+    .option('--vault-id <spec>', 'vault identity: id@path, id@prompt, path or prompt (repeatable)', collect)
+    .option('-J, --ask-vault-pass', 'ask for the vault password')
+    .option('-K, --ask-become-pass', 'ask for the become (sudo) password')
+    .option('--known-hosts <file>', 'known_hosts file(s) for host key checking (default ~/.ssh/known_hosts)', collect)
+    .addOption(
+      new Option('--host-key-policy <policy>', 'unknown host keys: strict (refuse) or accept-new (record on first contact)')
+        .argParser(validateHostKeyPolicy)
+        .default('strict'),
+    )
+    .option('--connect-timeout <s>', 'SSH connect timeout in seconds (default 10)', parseSecondsToMs)
+    .option('-T, --timeout <s>', 'same as --connect-timeout (ansible-playbook spelling)', parseSecondsToMs)
+    .option('-u, --user <name>', 'remote user when the inventory sets no ansible_user')
+    .option('--private-key <file>', 'SSH private key when the inventory sets no ansible_ssh_private_key_file')
+    .action(async (playbooks: string[], o: PlaybookOptions) => {
+      ctx.setExitCode(await runPlaybookCommand(playbooks, o, ctx));
+    });
+}
+
+
+async function loadVault(o: PlaybookOptions, ctx: CliContext): Promise<VaultDecrypter | undefined> {
+  const secrets = await loadVaultSecrets({
+    passwordFiles: o.vaultPasswordFile,
+    vaultIds: o.vaultId,
+    askVaultPass: o.askVaultPass,
+    envFile: ctx.env.OBIAM_VAULT_PASSWORD_FILE || undefined,
+    prompt: ctx.prompt,
+    cwd: ctx.cwd,
+  });
+  return secrets.length > 0 ? createVaultDecrypter(secrets) : undefined;
+}
+
+/** -u / --private-key are defaults: set on `all` only where the inventory has not set them itself. */
+function applyConnectionDefaults(inv: Inventory, o: PlaybookOptions, cwd: string): void {
+  const all = inv.groups.get('all');
+  if (!all) return;
+  if (o.user !== undefined && all.vars.ansible_user === undefined) all.vars.ansible_user = o.user;
+  if (o.privateKey !== undefined && all.vars.ansible_ssh_private_key_file === undefined) all.vars.ansible_ssh_private_key_file = path.resolve(cwd, o.privateKey);
+}
+
+/** Several playbooks run as one: their plays in order, templates found beside the first one. */
+function mergePlaybooks(books: Playbook[]): Playbook {
+  if (books.length === 1) return books[0]!;
+  return { file: books[0]!.file, dir: books[0]!.dir, plays: books.flatMap((b) => b.plays) };
+}
+
+export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ctx: CliContext): Promise<number> {
+  const vault = await loadVault(o, ctx);
+  // Relative sources are relative to the working directory given to main(), not the process's.
+  const sources = resolveInventorySources(o.inventory, ctx.cwd).map((s) => {
+    const abs = path.resolve(ctx.cwd, s);
+    return s.includes(',') && !existsSync(abs) ? s : abs;
+  });
+  const inventory = loadInventory(sources, { vault });
+  applyConnectionDefaults(inventory, o, ctx.cwd);
+  const books: Playbook[] = [];
+  const loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[] = [];
+  for (const f of files) {
+    const loaded = loadPlaybook(path.resolve(ctx.cwd, f), { vault, inventory });
+    books.push(loaded.playbook);
+    for (const w of loaded.warnings) loadWarnings.push(typeof w === 'string' ? { message: w } : w);
+  }
+  const playbook = mergePlaybooks(books);
+  // include_tasks files are read at run time, with the same vault secrets as the playbook.
+  setTasksFileLoader((file, opts) => loadTasksFile(file, { ...opts, vault, playbookDir: playbook.dir }));
+  const extraVars = parseExtraVars(o.extraVars ?? [], { cwd: ctx.cwd, vault });
+  const filter: TagFilter = { tags: parseTags(o.tags), skipTags: parseTags(o.skipTags) };
+
+  if (o.syntaxCheck || o.listHosts || o.listTasks || o.listTags) {
+    for (const w of loadWarnings) ctx.err(redact(`[WARNING]: ${w.message}\n`));
+    if (o.syntaxCheck) {
+      for (const b of books) ctx.out(`\nplaybook: ${b.file}\n`);
+      return EXIT.OK;
+    }
+    ctx.out(redact(listing(books, inventory, o, filter)));
+    return EXIT.OK;
+  }
+
+  const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
+  const verbosity = o.verbose ?? 0;
+  const bus = new EventBus();
+  const color = ctx.isTTY && !ctx.env.NO_COLOR;
+  if (o.json) bus.add(createJsonReporter(ctx.out));
+  else if (liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add(createListrReporter({ verbosity, color, out: ctx.out }));
+  else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
+  const tally = createTally();
+  bus.add(tally);
+  for (const w of loadWarnings) bus.emit({ event: 'warning', message: w.message, location: w.location });
+
+  const ssh = createSshTransport({
+    knownHostsFiles: o.knownHosts?.map((f) => path.resolve(ctx.cwd, f)),
+    hostKeyPolicy: o.hostKeyPolicy,
+    connectTimeoutMs: o.connectTimeout ?? o.timeout,
+    askPassphrase: (keyFile) => (ctx.prompt ?? promptHidden)(`Enter passphrase for key '${keyFile}': `),
+  });
+  const started = Date.now();
+  try {
+    const outcome = await runPlaybook({
+      playbook,
+      inventory,
+      bus,
+      transports: { ssh, local: createLocalTransport(), ...ctx.transports },
+      extraVars,
+      limit: o.limit,
+      forks: o.forks,
+      check: o.check ?? false,
+      diff: o.diff ?? false,
+      tags: filter.tags,
+      skipTags: filter.skipTags,
+      startAtTask: o.startAtTask,
+      verbosity,
+      becomePassword,
+      signal: ctx.signal,
+    });
+    await bus.close();
+    return outcome.exitCode;
+  } catch (e) {
+    // The runner died: still end the event stream with a recap so --json consumers get their last line.
+    if (!tally.recapSeen) bus.emit({ event: 'recap', hosts: tally.hosts(), exitCode: exitCodeOf(e), durationMs: Date.now() - started });
+    await bus.close();
+    throw e;
+  }
+}
+
+/** The exit code main() will use for an error (kept here so a synthetic recap carries the same one). */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof ObiamError || e instanceof ObiamErrors ? e.exitCode : EXIT.INTERNAL;
+}
+
+/** Counts host results like the runner does, for the recap the CLI emits when the runner threw. */
+function createTally(): Reporter & { recapSeen: boolean; hosts(): Record<string, HostCounts> } {
+  const counts = new Map<string, HostCounts>();
+  const t = {
+    recapSeen: false,
+    onEvent(e: RunEvent): void {
+      if (e.event === 'recap') t.recapSeen = true;
+      if (e.event === 'play-start') for (const h of e.hosts) if (!counts.has(h)) counts.set(h, emptyCounts());
+      if (e.event !== 'host-result' || e.isItem) return;
+      const c = counts.get(e.host) ?? emptyCounts();
+      counts.set(e.host, c);
+      if (e.status === 'changed') {
+        c.ok++;
+        c.changed++;
+      } else if (e.status === 'ignored') {
+        c.ok++;
+        c.ignored++;
+      } else c[e.status]++;
+    },
+    hosts: (): Record<string, HostCounts> => Object.fromEntries([...counts].map(([h, c]) => [h, { ...c }])),
+  };
+  return t;
+}
+
+// ---- --list-hosts / --list-tasks / --list-tags, in ansible-playbook's layout ----
+
+interface ListedTask {
+  name: string;
+  tags: string[];
+}
+
+function playTasks(play: Play, filter: TagFilter): ListedTask[] {
+  const out: ListedTask[] = [];
+  const walk = (nodes: TaskNode[], inherited: string[]): void => {
+    for (const n of nodes) {
+      const tags = [...new Set([...inherited, ...n.tags])];
+      if (n.kind === 'block') {
+        walk([...n.block, ...n.rescue, ...n.always], tags);
+        continue;
+      }
+      if (n.kind === 'meta') continue;
+      if (!tagsAllow(tags, filter)) continue;
+      const base = n.kind === 'include' ? (n.name ?? `include_tasks: ${n.file}`) : (n.name ?? n.module);
+      out.push({ name: n.role ? `${n.role.name} : ${base}` : base, tags });
+    }
+  };
+  walk([...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks], play.tags);
+  return out;
+}
+
+const tagList = (tags: string[]): string => `[${[...tags].sort().join(', ')}]`;
+
+function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: TagFilter): string {
+  const lines: string[] = [];
+  let n = 0;
+  for (const b of books) {
+    lines.push('', `playbook: ${b.file}`);
+    for (const play of b.plays) {
+      n++;
+      lines.push('', `  play #${n} (${play.hosts}): ${play.name}\tTAGS: ${tagList(play.tags)}`);
+      if (o.listHosts) {
+        const hosts = selectHosts(inv, play.hosts, o.limit);
+        lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
+      }
+      const tasks = playTasks(play, filter);
+      if (o.listTasks) {
+        lines.push('    tasks:', ...tasks.map((t) => `      ${t.name}\tTAGS: ${tagList(t.tags)}`));
+      }
+      if (o.listTags) {
+        lines.push(`      TASK TAGS: ${tagList([...new Set(tasks.flatMap((t) => t.tags))])}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,493 @@
+// `obiam-run lab`: real SSH hosts on this machine, each a network namespace on a private bridge,
+// its own mount/pid/uts/ipc namespaces, an overlay root over `/` and sshd (or systemd) as PID 1.
+// Every namespace, link, PID and directory is recorded in lab.json BEFORE it is created, so `down`
+// can always clean up (also after a crash) and never touches anything it did not record.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT, ObiamError } from '../errors.js';
+import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost } from './host-files.js';
+import { checkedInInventory, renderInventory } from './inventory.js';
+import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, planLab, preferredOctet, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
+import { findNamespaceInit, isAlive, mountsUnder, must, preflight, run, signal, sleep, startTimeOf, type RecordedPid } from './sys.js';
+import type { LabHost, LabInfo } from './types.js';
+
+export interface LabUpOptions {
+  name?: string;
+  hosts?: number;
+  with?: ExtraRole[];
+  systemd?: boolean;
+  stateRoot?: string;
+  /** Each host waits this long before starting sshd, and labUp returns without waiting for sshd. */
+  startDelayMs?: number;
+}
+
+export interface LabDownOptions {
+  name?: string;
+  stateRoot?: string;
+}
+
+export type LabStatus = LabInfo & { alive: Record<string, boolean>; status: LabState['status'] };
+
+/** lab.json: the LabInfo plus every resource created, written before each is created. */
+interface LabState extends LabInfo {
+  version: 1;
+  status: 'starting' | 'up' | 'failed';
+  systemd: boolean;
+  createdAt: string;
+  created: { netns: string[]; links: string[]; pids: RecordedPid[]; mounts: string[]; dirs: string[] };
+  /** fs.inotify.max_user_instances as found, when a systemd lab raised it. */
+  inotify?: { previous: string; set: string };
+}
+
+const INOTIFY = '/proc/sys/fs/inotify/max_user_instances';
+
+/** The repo root: the nearest package.json named obiam-run above this file (src/ or dist/). */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'obiam-run') return dir;
+      } catch {
+        // not ours: keep looking upward
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+export function defaultStateRoot(): string {
+  return path.join(repoRoot(), '.lab');
+}
+
+function stateFile(stateDir: string): string {
+  return path.join(stateDir, 'lab.json');
+}
+
+function save(st: LabState): void {
+  const file = stateFile(st.stateDir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(st, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+function load(stateDir: string): LabState | undefined {
+  const file = stateFile(stateDir);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
+}
+
+function infoOf(st: LabState): LabInfo {
+  return {
+    name: st.name,
+    prefix: st.prefix,
+    subnet: st.subnet,
+    bridge: st.bridge,
+    bridgeIp: st.bridgeIp,
+    hosts: st.hosts.map((h) => ({ ...h })),
+    stateDir: st.stateDir,
+    privateKeyFile: st.privateKeyFile,
+    knownHostsFile: st.knownHostsFile,
+    inventoryFile: st.inventoryFile,
+    sudoUser: st.sudoUser,
+    sudoPassword: st.sudoPassword,
+  };
+}
+
+function notFound(name: string, stateDir: string): ObiamError {
+  return new ObiamError('E_LAB_NOT_FOUND', `no lab '${name}' (no ${stateFile(stateDir)})`, {
+    remedy: `start it with \`obiam-run lab up --name ${name}\`; \`obiam-run lab status\` lists the labs`,
+    exitCode: EXIT.ERROR,
+  });
+}
+
+/** Network namespaces and links that exist now (names only). */
+async function netnsNames(): Promise<Set<string>> {
+  const r = await run('ip', ['netns', 'list']);
+  return new Set(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean));
+}
+
+async function linkNames(): Promise<Set<string>> {
+  const r = await run('ip', ['-o', 'link', 'show']);
+  return new Set(r.stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((s): s is string => !!s));
+}
+
+/** A free 10.231.X.0/24: not on any interface or route here, and not claimed by another lab's state. */
+async function pickOctet(name: string, stateRoot: string): Promise<number> {
+  const used = new Set<number>();
+  const re = new RegExp(`\\b${SUBNET_BASE.replace('.', '\\.')}\\.(\\d+)\\.`, 'g');
+  for (const args of [['-o', '-4', 'addr', 'show'], ['-4', 'route', 'show', 'table', 'all']]) {
+    for (const m of (await run('ip', args)).stdout.matchAll(re)) used.add(Number(m[1]));
+  }
+  if (existsSync(stateRoot)) {
+    for (const d of readdirSync(stateRoot)) {
+      if (d === name) continue;
+      try {
+        const st = load(path.join(stateRoot, d));
+        const m = st && /^\d+\.\d+\.(\d+)\./.exec(st.subnet);
+        if (m) used.add(Number(m[1]));
+      } catch {
+        // an unreadable state file claims nothing
+      }
+    }
+  }
+  const first = preferredOctet(name);
+  for (let k = 0; k < 200; k++) {
+    const x = 20 + ((first - 20 + k) % 200);
+    if (!used.has(x)) return x;
+  }
+  throw new ObiamError('E_LAB_NO_SUBNET', `every ${SUBNET_BASE}.20-219.0/24 subnet is in use`, { remedy: 'take down labs you no longer need (`obiam-run lab status`)' });
+}
+
+function sshBanner(ip: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: ip, port: 22 });
+    const done = (ok: boolean): void => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(ok);
+    };
+    const t = setTimeout(() => done(false), timeoutMs);
+    s.once('data', (d) => done(d.toString().startsWith('SSH-')));
+    s.once('error', () => done(false));
+    s.once('close', () => done(false));
+  });
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitReady(st: LabState, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  await Promise.all(
+    st.hosts.map(async (h) => {
+      const rec = st.created.pids.find((p) => p.what === `init ${h.name}`);
+      for (;;) {
+        if (await sshBanner(h.ip, 1000)) return;
+        const log = hostDirs(st.stateDir, h.name).log;
+        if (!rec || !isAlive(rec)) {
+          throw new ObiamError('E_LAB_HOST_DIED', `lab host ${h.name} stopped while starting:\n${tail(log)}`, { remedy: `see ${log}` });
+        }
+        if (Date.now() > end) throw new ObiamError('E_LAB_TIMEOUT', `lab host ${h.name} did not answer on ${h.ip}:22 within ${timeoutMs / 1000} s:\n${tail(log)}`, { remedy: `see ${log}` });
+        await sleep(50);
+      }
+    }),
+  );
+}
+
+async function sshKeygen(file: string, comment: string): Promise<string> {
+  rmSync(file, { force: true });
+  rmSync(`${file}.pub`, { force: true });
+  mkdirSync(path.dirname(file), { recursive: true });
+  await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  return readFileSync(`${file}.pub`, 'utf8');
+}
+
+async function createNetwork(st: LabState, plan: LabPlan): Promise<void> {
+  // Record first, then create: a crash in between leaves names `down` knows about.
+  st.created.links.push(plan.bridge, ...plan.hosts.map((h) => h.vethHost));
+  st.created.netns.push(...plan.hosts.map((h) => h.netns));
+  save(st);
+  const root = [`link add ${plan.bridge} type bridge`, `addr add ${plan.bridgeIp}/24 dev ${plan.bridge}`, `link set ${plan.bridge} up`];
+  for (const h of plan.hosts) {
+    root.push(`netns add ${h.netns}`, `link add ${h.vethHost} type veth peer name ${h.vethPeer} netns ${h.netns}`, `link set ${h.vethHost} master ${plan.bridge} up`);
+  }
+  await must('ip', ['-batch', '-'], { input: `${root.join('\n')}\n` });
+  await Promise.all(
+    plan.hosts.map((h) =>
+      must('ip', ['-n', h.netns, '-batch', '-'], {
+        input: [`link set ${h.vethPeer} name eth0`, `addr add ${h.ip}/24 dev eth0`, 'link set eth0 up', 'link set lo up', ''].join('\n'),
+      }),
+    ),
+  );
+}
+
+function startHost(st: LabState, h: LabHost): RecordedPid {
+  const d = hostDirs(st.stateDir, h.name);
+  const log = openSync(d.log, 'a');
+  // The plain host joins its netns and gets new mount/uts/ipc/pid namespaces; the systemd host only a
+  // private mount namespace for its overlay (systemd-nspawn makes the rest and joins the netns).
+  const args = st.systemd
+    ? ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', d.init]
+    : ['nsenter', `--net=/run/netns/${h.netns}`, '--', 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--', '/bin/sh', d.init];
+  // Detached: the hosts outlive `lab up` and a Ctrl-C in its terminal.
+  const child = spawn(args[0], args.slice(1), { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.on('error', () => undefined);
+  child.unref();
+  const pid = child.pid;
+  const start = pid === undefined ? undefined : startTimeOf(pid);
+  if (pid === undefined || start === undefined) throw new ObiamError('E_LAB_HOST_DIED', `lab host ${h.name} did not start:\n${tail(d.log)}`, { remedy: `see ${d.log}` });
+  return { pid, start, what: `launcher ${h.name}` };
+}
+
+async function findInit(st: LabState, h: LabHost, launcher: RecordedPid): Promise<RecordedPid> {
+  const end = Date.now() + (st.systemd ? 20_000 : 5_000);
+  for (;;) {
+    const pid = findNamespaceInit(launcher.pid);
+    const start = pid === undefined ? undefined : startTimeOf(pid);
+    if (pid !== undefined && start !== undefined) return { pid, start, what: `init ${h.name}` };
+    if (!isAlive(launcher) || Date.now() > end) {
+      const log = hostDirs(st.stateDir, h.name).log;
+      throw new ObiamError('E_LAB_HOST_DIED', `lab host ${h.name} did not start:\n${tail(log)}`, { remedy: `see ${log}` });
+    }
+    await sleep(10);
+  }
+}
+
+/** Raises the inotify instance limit for systemd hosts (each systemd takes several). */
+function raiseInotify(st: LabState): void {
+  const previous = readFileSync(INOTIFY, 'utf8').trim();
+  const want = Math.max(Number(previous), 1024 + 64 * st.hosts.length);
+  if (want === Number(previous)) return;
+  st.inotify = { previous, set: String(want) };
+  save(st);
+  writeFileSync(INOTIFY, String(want));
+}
+
+/** Brings up a lab and returns its LabInfo once every sshd answers. */
+export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
+  const name = opts.name ?? DEFAULT_LAB.name;
+  validateLabName(name);
+  const systemd = opts.systemd ?? false;
+  preflight(systemd);
+  const stateRoot = path.resolve(opts.stateRoot ?? defaultStateRoot());
+  const stateDir = path.join(stateRoot, name);
+  const old = load(stateDir);
+  if (old) {
+    // A lab whose processes are all gone (machine rebooted, killed) is cleaned and replaced.
+    const alive = old.created.pids.some(isAlive);
+    if (alive) throw exists(name, `it is running (state in ${stateDir})`);
+    const { leftovers } = await teardown(old);
+    if (leftovers.length > 0) throw exists(name, `a previous run left: ${leftovers.join(', ')}`);
+  }
+  const draft = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with);
+  const present = [...(await netnsNames())].filter((n) => n.startsWith(`${draft.prefix}-`));
+  if (present.length > 0) throw exists(name, `namespaces ${present.join(', ')} exist (another state root?)`);
+  const plan = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with, await pickOctet(name, stateRoot));
+
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const sudoPassword = randomBytes(15).toString('base64url');
+  const st: LabState = {
+    version: 1,
+    status: 'starting',
+    systemd,
+    createdAt: new Date().toISOString(),
+    name,
+    prefix: plan.prefix,
+    subnet: plan.subnet,
+    bridge: plan.bridge,
+    bridgeIp: plan.bridgeIp,
+    hosts: plan.hosts.map((h) => ({ name: h.name, ip: h.ip, port: 22, role: h.role, netns: h.netns, pid: 0, systemd, link: h.vethHost })),
+    stateDir,
+    privateKeyFile: path.join(stateDir, 'id_ed25519'),
+    knownHostsFile: path.join(stateDir, 'known_hosts'),
+    inventoryFile: path.join(stateDir, 'inventory.yml'),
+    sudoUser: SUDO_USER,
+    sudoPassword,
+    created: { netns: [], links: [], pids: [], mounts: [], dirs: [] },
+  };
+  save(st);
+  try {
+    await build(st, plan, opts.startDelayMs ?? 0);
+  } catch (e) {
+    st.status = 'failed';
+    save(st);
+    await teardown(st).catch(() => undefined);
+    throw e;
+  }
+  return infoOf(st);
+}
+
+function exists(name: string, why: string): ObiamError {
+  return new ObiamError('E_LAB_EXISTS', `lab '${name}' already exists: ${why}`, {
+    remedy: `take it down first: \`obiam-run lab down --name ${name}\` (or pick another --name)`,
+  });
+}
+
+async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise<void> {
+  const { stateDir } = st;
+  writeFileSync(path.join(stateDir, 'sudo-password'), `${st.sudoPassword}\n`, { mode: 0o600 });
+  const clientPub = await sshKeygen(st.privateKeyFile, `obiam-run-lab-${st.name}`);
+  const passwordHash = (await must('openssl', ['passwd', '-6', '-stdin'], { input: `${st.sudoPassword}\n` })).trim();
+  const dirs = plan.hosts.map((h) => hostDirs(stateDir, h.name));
+  st.created.dirs.push(path.join(stateDir, 'hosts'));
+  save(st);
+  const hostPubs = await Promise.all(plan.hosts.map((h, i) => sshKeygen(path.join(dirs[i].upper, 'etc/ssh/ssh_host_ed25519_key'), `root@${h.name}`)));
+  const knownHosts = plan.hosts.map((h, i) => `${h.name},${h.ip} ${hostPubs[i].trim().split(/\s+/).slice(0, 2).join(' ')}`).join('\n') + '\n';
+  writeFileSync(st.knownHostsFile, knownHosts);
+  const user = { uid: freeUid(), passwordHash };
+  const clientPriv = readFileSync(st.privateKeyFile, 'utf8');
+  plan.hosts.forEach((h, i) =>
+    prepareHost({ plan, host: h, dirs: dirs[i], clientPublicKey: clientPub, clientPrivateKey: clientPriv, knownHosts, user, systemd: st.systemd, startDelayMs }),
+  );
+  await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', ...dirs.flatMap((d) => OPAQUE_DIRS.map((o) => path.join(d.upper, o)))]);
+  await createNetwork(st, plan);
+  if (st.systemd) raiseInotify(st);
+  const launchers: RecordedPid[] = [];
+  for (const h of st.hosts) {
+    const l = startHost(st, h);
+    st.created.pids.push(l);
+    launchers.push(l);
+  }
+  save(st);
+  const inits = await Promise.all(st.hosts.map((h, i) => findInit(st, h, launchers[i])));
+  st.hosts.forEach((h, i) => (h.pid = inits[i].pid));
+  // Hosts first: SIGTERM to PID 1 ends the whole host.
+  st.created.pids.unshift(...inits);
+  save(st);
+  if (startDelayMs <= 0) await waitReady(st, st.systemd ? 90_000 : 20_000);
+  writeFileSync(
+    st.inventoryFile,
+    renderInventory(plan, { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword }, [
+      `obiam-run lab '${st.name}' (written by \`obiam-run lab up\`; removed by \`lab down\`).`,
+    ]),
+    { mode: 0o600 },
+  );
+  st.status = 'up';
+  save(st);
+}
+
+/** Stops and removes exactly what lab.json records, then checks that none of it is left. */
+async function teardown(st: LabState): Promise<{ removed: string[]; leftovers: string[] }> {
+  const removed: string[] = [];
+  const { pids } = st.created;
+  const wasAlive = pids.filter(isAlive);
+  for (const p of wasAlive) signal(p, 'SIGTERM');
+  const end = Date.now() + (st.systemd ? 10_000 : 3_000);
+  while (wasAlive.some(isAlive) && Date.now() < end) await sleep(25);
+  for (const p of wasAlive) signal(p, 'SIGKILL');
+  const killEnd = Date.now() + 2_000;
+  while (wasAlive.some(isAlive) && Date.now() < killEnd) await sleep(25);
+  for (const p of wasAlive) if (!isAlive(p)) removed.push(`pid ${p.pid} (${p.what})`);
+
+  for (const m of st.created.mounts) {
+    if (mountsUnder(m).includes(m) && (await run('umount', ['-l', m])).code === 0) removed.push(`mount ${m}`);
+  }
+  const ns = await netnsNames();
+  for (const n of st.created.netns) if (ns.has(n) && (await run('ip', ['netns', 'del', n])).code === 0) removed.push(`netns ${n}`);
+  // A veth goes with its namespace; the bridge and any veth left are deleted by name.
+  const links = await linkNames();
+  for (const l of st.created.links) if (links.has(l) && (await run('ip', ['link', 'del', l])).code === 0) removed.push(`link ${l}`);
+
+  for (const d of st.created.dirs) {
+    // Never recurse into a mounted file system: an overlay of `/` would take the machine with it.
+    if (existsSync(d) && mountsUnder(d).length === 0) {
+      rmSync(d, { recursive: true, force: true });
+      removed.push(`dir ${d}`);
+    }
+  }
+  if (st.inotify && st.systemd) restoreInotify(st);
+
+  const leftovers: string[] = [];
+  for (const p of pids) if (isAlive(p)) leftovers.push(`pid ${p.pid} (${p.what})`);
+  const nsAfter = await netnsNames();
+  for (const n of st.created.netns) if (nsAfter.has(n)) leftovers.push(`netns ${n}`);
+  const linksAfter = await linkNames();
+  for (const l of st.created.links) if (linksAfter.has(l)) leftovers.push(`link ${l}`);
+  for (const m of mountsUnder(st.stateDir)) leftovers.push(`mount ${m}`);
+  for (const d of st.created.dirs) if (existsSync(d)) leftovers.push(`dir ${d}`);
+
+  if (leftovers.length === 0) {
+    if (mountsUnder(st.stateDir).length === 0) rmSync(st.stateDir, { recursive: true, force: true });
+  } else {
+    st.status = 'failed';
+    save(st);
+  }
+  return { removed, leftovers };
+}
+
+function restoreInotify(st: LabState): void {
+  // Only if no other systemd lab still needs the raised limit, and nobody changed it since.
+  const root = path.dirname(st.stateDir);
+  const others = existsSync(root)
+    ? readdirSync(root).filter((d) => {
+        if (d === st.name) return false;
+        try {
+          const o = load(path.join(root, d));
+          return !!o && o.systemd && o.created.pids.some(isAlive);
+        } catch {
+          return false;
+        }
+      })
+    : [];
+  if (others.length === 0 && st.inotify && readFileSync(INOTIFY, 'utf8').trim() === st.inotify.set) writeFileSync(INOTIFY, st.inotify.previous);
+}
+
+/** Takes a lab down: SIGTERM (then SIGKILL) to recorded PIDs, delete recorded namespaces/links/dirs. */
+export async function labDown(opts: LabDownOptions = {}): Promise<{ removed: string[]; leftovers: string[] }> {
+  const name = opts.name ?? DEFAULT_LAB.name;
+  validateLabName(name);
+  const stateDir = path.join(path.resolve(opts.stateRoot ?? defaultStateRoot()), name);
+  const st = load(stateDir);
+  if (!st) throw notFound(name, stateDir);
+  return teardown(st);
+}
+
+/** Every lab under the state root (or the one named), with which hosts' PID 1 is alive. */
+export async function labStatus(opts: LabDownOptions = {}): Promise<LabStatus[]> {
+  const root = path.resolve(opts.stateRoot ?? defaultStateRoot());
+  let names: string[];
+  if (opts.name !== undefined) {
+    validateLabName(opts.name);
+    if (!existsSync(stateFile(path.join(root, opts.name)))) throw notFound(opts.name, path.join(root, opts.name));
+    names = [opts.name];
+  } else {
+    names = existsSync(root) ? readdirSync(root).filter((d) => existsSync(stateFile(path.join(root, d)))).sort() : [];
+  }
+  return names.map((n) => {
+    const st = load(path.join(root, n))!;
+    const alive = Object.fromEntries(st.hosts.map((h) => [h.name, recordOf(st, h.name) !== undefined && isAlive(recordOf(st, h.name)!)]));
+    return { ...infoOf(st), alive, status: st.status };
+  });
+}
+
+function recordOf(st: LabState, host: string): RecordedPid | undefined {
+  return st.created.pids.find((p) => p.what === `init ${host}`);
+}
+
+function hostOf(info: LabInfo, hostName: string): LabHost {
+  const h = info.hosts.find((x) => x.name === hostName);
+  if (!h) throw new ObiamError('E_LAB_NO_HOST', `lab '${info.name}' has no host '${hostName}'`, { remedy: `hosts: ${info.hosts.map((x) => x.name).join(', ')}` });
+  return h;
+}
+
+function linkOf(info: LabInfo, h: LabHost): string {
+  return h.link ?? `${info.prefix}v${info.hosts.indexOf(h)}`;
+}
+
+/** Sets the host's veth down on the bridge side: the host stays up but nothing reaches it. */
+export async function hostLinkDown(info: LabInfo, hostName: string): Promise<void> {
+  await must('ip', ['link', 'set', linkOf(info, hostOf(info, hostName)), 'down']);
+}
+
+export async function hostLinkUp(info: LabInfo, hostName: string): Promise<void> {
+  await must('ip', ['link', 'set', linkOf(info, hostOf(info, hostName)), 'up']);
+}
+
+/** Kills the host's PID 1 (sshd, or systemd): the host dies at once, as on a power cut. */
+export async function killSshd(info: LabInfo, hostName: string): Promise<void> {
+  hostOf(info, hostName);
+  const st = load(info.stateDir);
+  const rec = st && recordOf(st, hostName);
+  if (!rec) throw notFound(info.name, info.stateDir);
+  signal(rec, 'SIGKILL');
+  const end = Date.now() + 5_000;
+  while (isAlive(rec) && Date.now() < end) await sleep(10);
+}
+
+/** The content inventory/lab.yml must have: the default lab as `lab up` plans it. */
+export function defaultLabInventory(): string {
+  return checkedInInventory(planLab(DEFAULT_LAB.name, DEFAULT_LAB.hosts, DEFAULT_LAB.with));
+}

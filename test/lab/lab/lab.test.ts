@@ -1,0 +1,188 @@
+// The lab itself: each host is a real, separate SSH host (own hostname, root, PID namespace, network
+// link), sudo needs the generated password, the NFS helper shares files through storage1, and a
+// second lab comes up beside the shared one and goes without leaving anything behind.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnreachableError } from '../../../src/errors.js';
+import { hostLinkDown, hostLinkUp, killSshd, labDown, labStatus, labUp } from '../../../src/lab/lab.js';
+import type { LabHost, LabInfo } from '../../../src/lab/types.js';
+import { createSshTransport } from '../../../src/transport/ssh.js';
+import type { Connection, ConnectionSpec } from '../../../src/transport/types.js';
+import { getLab } from '../lab-fixture.js';
+
+function transport(lab: LabInfo, extra: { connectTimeoutMs?: number; connectRetries?: number } = {}) {
+  return createSshTransport({
+    knownHostsFiles: [lab.knownHostsFile],
+    hostKeyPolicy: 'strict',
+    sshConfigFile: path.join(lab.stateDir, 'no-such-ssh-config'),
+    ...extra,
+  });
+}
+
+function spec(lab: LabInfo, h: LabHost, over: Partial<ConnectionSpec> = {}): ConnectionSpec {
+  return { name: h.name, connection: 'ssh', host: h.ip, port: h.port, user: 'root', privateKeyFile: lab.privateKeyFile, knownHostsFiles: [lab.knownHostsFile], vars: {}, ...over };
+}
+
+function host(lab: LabInfo, name: string): LabHost {
+  const h = lab.hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no ${name} in lab ${lab.name}`);
+  return h;
+}
+
+async function sh(c: Connection, script: string): Promise<string> {
+  const r = await c.exec(script);
+  expect(r.exitCode, `${script}\n${r.stderr}`).toBe(0);
+  return r.stdout.trim();
+}
+
+/** True once the process no longer exists (a zombie waiting for its parent's reaping counts as gone soon). */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+describe('lab hosts', () => {
+  let lab: LabInfo;
+  const conns = new Map<string, Connection>();
+  beforeAll(async () => {
+    lab = getLab();
+    const t = transport(lab);
+    for (const h of lab.hosts) conns.set(h.name, await t.connect(spec(lab, h)));
+  });
+  afterAll(async () => {
+    for (const c of conns.values()) await c.close();
+  });
+
+  it('has the requested hosts on one private /24', () => {
+    expect(lab.hosts.map((h) => `${h.name}:${h.role}`)).toEqual(['node1:node', 'node2:node', 'node3:node', 'lb1:lb', 'storage1:storage', 'bastion1:bastion']);
+    const net = lab.subnet.replace(/\.0\/24$/, '.');
+    for (const h of lab.hosts) expect(h.ip.startsWith(net), h.ip).toBe(true);
+    expect(new Set(lab.hosts.map((h) => h.ip)).size).toBe(lab.hosts.length);
+    // Every host's key under its name and its address, so strict checking works either way.
+    const kh = readFileSync(lab.knownHostsFile, 'utf8');
+    for (const h of lab.hosts) expect(kh).toMatch(new RegExp(`^${h.name},${h.ip.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+  });
+
+  it('each host has its own name, an empty /opt /srv /root, and sshd as PID 1 of its own PID namespace', async () => {
+    for (const h of lab.hosts) {
+      const c = conns.get(h.name)!;
+      expect(await sh(c, 'hostname')).toBe(h.name);
+      expect(await sh(c, 'ls -A /opt')).toBe('');
+      expect(await sh(c, 'ls -A /root')).toBe('.ssh');
+      expect(await sh(c, 'ls -A /srv')).toBe(h.role === 'storage' ? 'export' : '');
+      expect(await sh(c, 'cat /proc/1/comm')).toBe('sshd');
+      // Only this host's processes are visible (sshd, this session, the shell).
+      expect(Number(await sh(c, 'ls /proc | grep -c "^[0-9]*$"'))).toBeLessThan(20);
+      expect(await sh(c, `getent hosts node2 | awk '{print $1}'`)).toBe(host(lab, 'node2').ip);
+    }
+  });
+
+  it('hosts do not share files: a write on node1 is not seen on node2', async () => {
+    await sh(conns.get('node1')!, 'echo mine > /opt/only-node1');
+    expect((await conns.get('node2')!.exec('cat /opt/only-node1')).exitCode).not.toBe(0);
+    await sh(conns.get('node1')!, 'rm /opt/only-node1');
+  });
+
+  it('the sudo user logs in with its password and sudo needs that password', async () => {
+    const c = await transport(lab).connect(spec(lab, host(lab, 'node1'), { user: lab.sudoUser, privateKeyFile: undefined, password: lab.sudoPassword }));
+    try {
+      expect(await sh(c, 'id -un')).toBe(lab.sudoUser);
+      expect(await sh(c, 'sudo -n true 2>&1; echo $?')).toMatch(/password is required[\s\S]*1$/);
+      // Wrong first: after a good password sudo caches the credential for this session, as on any host.
+      await expect(c.exec('id -u', { become: { method: 'sudo', user: 'root', password: 'not-the-password' } })).rejects.toMatchObject({ code: 'E_BECOME_PASSWORD' });
+      const good = await c.exec('id -u', { become: { method: 'sudo', user: 'root', password: lab.sudoPassword } });
+      expect(good.exitCode).toBe(0);
+      expect(good.stdout.trim()).toBe('0');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('mount -t nfs4 storage1:/srv/export shares files between two nodes', async () => {
+    const [n1, n2] = [conns.get('node1')!, conns.get('node2')!];
+    try {
+      await sh(n1, 'mkdir -p /mnt/x && mount -t nfs4 storage1:/srv/export /mnt/x');
+      await sh(n2, 'mkdir -p /mnt/x && mount -t nfs4 -o rw,hard storage1:/srv/export /mnt/x');
+      await sh(n1, 'echo shared-by-node1 > /mnt/x/lab-test-file');
+      expect(await sh(n2, 'cat /mnt/x/lab-test-file')).toBe('shared-by-node1');
+      expect(await sh(conns.get('storage1')!, 'cat /srv/export/lab-test-file')).toBe('shared-by-node1');
+      // Mounted under the NFS source name, so fstab-style "is it mounted" checks match.
+      expect(await sh(n1, `awk '$2 == "/mnt/x" {print $1}' /proc/mounts`)).toBe('storage1:/srv/export');
+    } finally {
+      await n1.exec('umount /mnt/x');
+      await n2.exec('umount /mnt/x');
+      await conns.get('storage1')!.exec('rm -f /srv/export/lab-test-file');
+    }
+  });
+
+  it('reaches a node through the bastion (ProxyJump)', async () => {
+    const bastion = host(lab, 'bastion1');
+    const c = await transport(lab).connect(spec(lab, host(lab, 'node2'), { commonArgs: `-o ProxyJump=root@${bastion.ip}` }));
+    try {
+      expect(await sh(c, 'hostname')).toBe('node2');
+      // The connection came from the bastion, not from the controller's bridge address.
+      expect(await sh(c, `echo "$SSH_CLIENT" | cut -d' ' -f1`)).toBe(bastion.ip);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('link down makes a host unreachable; link up brings it back', async () => {
+    const node3 = host(lab, 'node3');
+    const t = transport(lab, { connectTimeoutMs: 1500, connectRetries: 0 });
+    await hostLinkDown(lab, 'node3');
+    try {
+      await expect(t.connect(spec(lab, node3))).rejects.toBeInstanceOf(UnreachableError);
+    } finally {
+      await hostLinkUp(lab, 'node3');
+    }
+    const c = await transport(lab).connect(spec(lab, node3));
+    expect(await sh(c, 'hostname')).toBe('node3');
+    await c.close();
+  });
+});
+
+describe('a second lab beside the shared one', () => {
+  it('comes up on its own subnet, dies with killSshd, and labDown leaves nothing behind', async () => {
+    const shared = getLab();
+    const t2 = await labUp({ name: 't2', hosts: 1, with: [] });
+    let downed = false;
+    try {
+      expect(t2.subnet).not.toBe(shared.subnet);
+      expect(t2.prefix).not.toBe(shared.prefix);
+      const state = JSON.parse(readFileSync(path.join(t2.stateDir, 'lab.json'), 'utf8')) as { created: { pids: { pid: number }[] } };
+      const pids = state.created.pids.map((p) => p.pid);
+      expect(pids).toContain(t2.hosts[0].pid);
+      const c = await transport(t2).connect(spec(t2, t2.hosts[0]));
+      expect(await sh(c, 'hostname')).toBe('node1');
+      // Its hosts cannot reach the other lab (no route out of a lab subnet).
+      expect((await c.exec(`timeout 2 bash -c 'echo > /dev/tcp/${shared.hosts[0].ip}/22' 2>&1 || echo unreachable`)).stdout).toContain('unreachable');
+      await c.close();
+
+      await killSshd(t2, 'node1');
+      expect((await labStatus({ name: 't2' }))[0].alive).toEqual({ node1: false });
+
+      const r = await labDown({ name: 't2' });
+      downed = true;
+      expect(r.leftovers).toEqual([]);
+      expect(r.removed.some((x) => x.startsWith('netns '))).toBe(true);
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(t2.prefix);
+      expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain(t2.prefix);
+      for (const pid of pids) expect(await gone(pid), `pid ${pid}`).toBe(true);
+      expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(t2.stateDir);
+      // The shared lab is untouched.
+      expect((await labStatus({ name: shared.name }))[0].alive).toEqual(Object.fromEntries(shared.hosts.map((h) => [h.name, true])));
+    } finally {
+      if (!downed) await labDown({ name: 't2' });
+    }
+  });
+});
