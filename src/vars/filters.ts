@@ -509,6 +509,17 @@ export const FILTERS: Record<string, FilterFn> = {
     const lines = pyStr(value).split('\n');
     return lines.map((l, i) => ((i === 0 && !o.first) || (l.trim() === '' && !o.blank) ? l : pad + l)).join('\n');
   },
+  // `key | extract(container, morekeys)`: container[key], then each of morekeys in turn.
+  extract(value, container?: unknown, morekeys?: unknown) {
+    const keys = morekeys === undefined || morekeys === null ? [] : Array.isArray(morekeys) ? morekeys : [morekeys];
+    let cur: unknown = container;
+    for (const k of [value, ...keys]) {
+      const next = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(k)] : undefined;
+      if (next === undefined) return new Undefined(String(k), `'${pyType(cur)} object' has no attribute '${String(k)}'`);
+      cur = next;
+    }
+    return cur;
+  },
   type_debug: (value) => pyType(value),
   repr: (value) => pyRepr(value),
   version_compare(value, ...args) {

@@ -24,6 +24,7 @@ const vars = {
 };
 
 const ANSIBLE: Array<[string, unknown]> = [
+  ["{{ ['h1','h2'] | map('extract', {'h1': {'ip': 1}, 'h2': {'ip': 2}}, 'ip') | list }}|{{ 'a' | extract({'a': {'b': 3}}, ['b']) }}", "[1, 2]|3"],
   ["{{ {\"b\":[1,2],\"a\":{\"c\":\"x\"}} | to_yaml }}", "a: {c: x}\nb: [1, 2]\n"],
   ["{{ \"abc\" | to_yaml }}", "abc\n"],
   ["{{ [1, \"a\", none, true] | to_json }}", "[1, \"a\", null, true]"],
