@@ -537,7 +537,10 @@ class SshConnection implements Connection {
     await new Promise((r) => setTimeout(r, this.shells.length ? 30 : 0));
     const closed = this.clients.map((c) => new Promise<void>((r) => (this.dead ? r() : c.once('close', () => r()))));
     for (const c of [...this.clients].reverse()) c.end();
-    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000))]);
+    // Bounded wait for a server that never answers the disconnect; the timer must not keep the process alive.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
     this.markDead();
   }
 }
