@@ -623,10 +623,10 @@ class Runner {
 
   private handleError(host: string, task: string, e: unknown, t0: number, inh: Inherit, ignore?: boolean): HostOutcome {
     if (e instanceof UnreachableError) {
-      const result = { unreachable: true, changed: false, msg: e.message };
+      const result = { unreachable: true, changed: false, msg: errorMessage(e), ...(e.remedy ? { hint: e.remedy } : {}) };
       return { status: this.record(host, task, 'unreachable', result, t0, inh), result, changed: false };
     }
-    const result = { failed: true, changed: false, msg: errorMessage(e) };
+    const result = { failed: true, changed: false, msg: errorMessage(e), ...(isObiamError(e) && e.remedy ? { hint: e.remedy } : {}) };
     return { status: this.record(host, task, ignore ? 'ignored' : 'failed', result, t0, inh), result, changed: false };
   }
 
@@ -896,6 +896,7 @@ function itemLabel(item: unknown): string {
 }
 
 function errorMessage(e: unknown): string {
-  if (isObiamError(e)) return `${e.location ? `${formatLocation(e.location)}: ` : ''}${e.message}`;
+  // The remedy goes into msg too: every reporter shows msg, and an unreachable host needs the fix right there.
+  if (isObiamError(e)) return `${e.location ? `${formatLocation(e.location)}: ` : ''}${e.message}${e.remedy ? `\n  hint: ${e.remedy}` : ''}`;
   return e instanceof Error ? e.message : String(e);
 }

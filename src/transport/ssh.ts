@@ -131,7 +131,10 @@ async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache
   const timeoutS = num(v.ansible_ssh_timeout) ?? num(v.ansible_timeout);
   const connectTimeoutMs = opts.connectTimeoutMs ?? (timeoutS !== undefined ? timeoutS * 1000 : undefined) ?? target.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
   const retries = opts.connectRetries ?? num(v.ansible_ssh_retries) ?? DEFAULTS.connectRetries;
-  const knownHostsFiles = [...new Set([...(opts.knownHostsFiles ?? [DEFAULT_KNOWN_HOSTS]), ...target.knownHostsFiles].map(expandHome))];
+  // The host's own file (ansible_ssh_known_hosts_file / UserKnownHostsFile) replaces ~/.ssh/known_hosts, as
+  // UserKnownHostsFile does for ssh; it comes first, so accept-new records keys there. --known-hosts adds files.
+  const ownFiles = target.knownHostsFiles.length ? target.knownHostsFiles : opts.knownHostsFiles ? [] : [DEFAULT_KNOWN_HOSTS];
+  const knownHostsFiles = [...new Set([...ownFiles, ...(opts.knownHostsFiles ?? [])].map(expandHome))];
   const policy = opts.hostKeyPolicy ?? target.hostKeyPolicy ?? 'strict';
   if (target.password !== undefined) registerSecret(target.password);
 

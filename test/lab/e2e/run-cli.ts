@@ -16,11 +16,14 @@ export interface CliRun {
   recap: Record<string, { ok: number; changed: number; unreachable: number; failed: number; skipped: number; rescued: number; ignored: number }>;
 }
 
+/** A HOME of its own, so runs never read or write the machine user's ~/.ssh. */
+const HOME = mkdtempSync(path.join(tmpdir(), 'obr-home-'));
+
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? REPO,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env },
+      env: { ...process.env, HOME, CI: 'true', NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
