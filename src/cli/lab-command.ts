@@ -38,7 +38,11 @@ export function labCommand(ctx: LabCommandContext): Command {
     .action(async (o: UpOptions) => {
       const started = Date.now();
       const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true });
-      ctx.out(`lab '${info.name}' up in ${((Date.now() - started) / 1000).toFixed(1)} s on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp})\n`);
+      ctx.out(
+        info.alreadyUp
+          ? `lab '${info.name}' is already up on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp}); nothing changed\n`
+          : `lab '${info.name}' up in ${((Date.now() - started) / 1000).toFixed(1)} s on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp})\n`,
+      );
       for (const h of info.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}\n`);
       ctx.out(`inventory:   ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
       ctx.out(`sudo user:   ${info.sudoUser} (password in ${info.stateDir}/sudo-password)\n`);

@@ -268,7 +268,17 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   if (old) {
     // A lab whose processes are all gone (machine rebooted, killed) is cleaned and replaced.
     const alive = old.created.pids.some(isAlive);
-    if (alive) throw exists(name, `it is running (state in ${stateDir})`);
+    if (alive) {
+      // `lab up` again with the same shape is a no-op (like re-running a playbook); another shape is refused.
+      const want = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with).hosts.map((h) => `${h.name}/${h.role}`);
+      const have = old.hosts.map((h) => `${h.name}/${h.role}`);
+      const allAlive = old.hosts.every((h) => {
+        const rec = recordOf(old, h.name);
+        return rec !== undefined && isAlive(rec);
+      });
+      if (old.status === 'up' && allAlive && old.systemd === systemd && want.join(',') === have.join(',')) return { ...infoOf(old), alreadyUp: true };
+      throw exists(name, `it is running with other hosts or not all of them alive (state in ${stateDir})`);
+    }
     const { leftovers } = await teardown(old);
     if (leftovers.length > 0) throw exists(name, `a previous run left: ${leftovers.join(', ')}`);
   }

@@ -27,4 +27,6 @@ export interface LabInfo {
   /** Non-root user with sudo (password required) on every host. */
   sudoUser: string;
   sudoPassword: string;
+  /** Set when `lab up` found this lab already running with the same hosts and left it as it was. */
+  alreadyUp?: boolean;
 }

@@ -19,7 +19,7 @@ import { ConnectionPool, connectionSpecOf, toUnreachable } from './connections.j
 import { loadIncludedTasks } from './include.js';
 import { tagsAllow } from './tags.js';
 import type { RunOptions, RunOutcome } from './types.js';
-import { VarScope, composeTaskVars, factsToVars } from './vars.js';
+import { VarScope, composeTaskVars, factsToVars, lazyViews } from './vars.js';
 
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 /** The value of `omit`: an argument rendered to it is dropped, like Ansible's omit placeholder. */
@@ -401,24 +401,36 @@ class Runner {
       let v = scopes.get(h);
       if (!v) {
         const scope = new VarScope(
-          composeTaskVars({ inventory: this.inventoryVars(h), facts: factsToVars(this.facts.get(h) ?? {}), play: pr.play.vars, varsFiles: pr.play.varsFromFiles, hostFacts: this.hostFacts.get(h), extra: this.opts.extraVars }),
+          composeTaskVars({
+            inventory: this.inventoryVars(h),
+            facts: factsToVars(this.facts.get(h) ?? {}),
+            play: pr.play.vars,
+            varsFiles: pr.play.varsFromFiles,
+            hostFacts: this.hostFacts.get(h),
+            // Another host's variables may refer to run-wide magic variables (playbook_dir, groups ...).
+            magic: { groups: this.groups, hostvars: proxy, playbook_dir: this.opts.playbook.dir, ansible_check_mode: this.opts.check, ansible_diff_mode: this.opts.diff, omit: OMIT },
+            extra: this.opts.extraVars,
+          }),
           this.templater,
         );
         v = new Proxy(scope.raw, {
           get: (t, k) => (typeof k === 'string' && k in t ? scope.get(k) : undefined),
           getOwnPropertyDescriptor: (t, k) => (typeof k === 'string' && k in t ? { configurable: true, enumerable: true, writable: false, value: scope.get(k) } : undefined),
         });
+        lazyViews.add(v);
         scopes.set(h, v);
       }
       return v;
     };
     const hostNames = (): string[] => [...new Set([...this.opts.inventory.hosts.keys(), ...this.facts.keys(), ...this.hostFacts.keys()])];
-    return new Proxy({} as Record<string, Vars>, {
+    const proxy: Record<string, Vars> = new Proxy({} as Record<string, Vars>, {
       get: (_t, k) => (typeof k === 'string' && known(k) ? hostView(k) : undefined),
       has: (_t, k) => typeof k === 'string' && known(k),
       ownKeys: () => hostNames(),
       getOwnPropertyDescriptor: (_t, k) => (typeof k === 'string' && known(k) ? { configurable: true, enumerable: true, writable: false, value: hostView(k) } : undefined),
     });
+    lazyViews.add(proxy);
+    return proxy;
   }
 
   private async runTask(task: Task, pr: PlayRun, inh: Inherit, hosts: string[], name: string, handler: boolean): Promise<void> {

@@ -95,8 +95,12 @@ function collectNames(value: unknown, into: Set<string>, bare = false): void {
   }
 }
 
+/** Lazy views (hostvars and each host in it): already rendered on read, never walked as a whole. */
+export const lazyViews = new WeakSet<object>();
+
 function containsTemplate(value: unknown): boolean {
   if (typeof value === 'string') return hasTemplate(value);
+  if (value && typeof value === 'object' && lazyViews.has(value)) return false;
   if (Array.isArray(value)) return value.some(containsTemplate);
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).some(containsTemplate);
   return false;

@@ -448,3 +448,22 @@ describe('start-at-task, forks, signal and exit codes', () => {
     expect(r.statuses('facts')).toEqual({ a: 'ok' });
   });
 });
+
+describe('hostvars', () => {
+  it('reads one variable of another host without rendering that host\'s unrelated ones', async () => {
+    // `broken` needs a role default that hostvars cannot see; reading hostvars[h].addr must not touch it.
+    const inv = inventory(['h1', 'h2'], { all: { vars: { broken: '{{ role_only_var ~ "x" }}', dir_of: '{{ playbook_dir }}/files' } } });
+    const pb = playbook([
+      play({
+        tasks: [
+          task('set_fact', { addr: '{{ inventory_hostname }}-addr' }),
+          task('set_fact', { members: "{% for h in groups['all'] %}{{ hostvars[h].addr }},{% endfor %}", other_dir: "{{ hostvars['h2'].dir_of }}" }, { name: 'members' }),
+        ],
+      }),
+    ]);
+    const r = await runTest(pb, inv);
+    expect(r.exitCode).toBe(0);
+    const facts = r.results('members').map((e) => (e.result as { ansible_facts: Record<string, unknown> }).ansible_facts);
+    expect(facts[0]).toEqual({ members: 'h1-addr,h2-addr,', other_dir: '/virtual/files' });
+  });
+});

@@ -1,4 +1,5 @@
 // `obiam-run lab` in-process: status of the running test lab, and the stable error codes.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { labCommand } from '../../../src/cli/lab-command.js';
 import { EXIT } from '../../../src/errors.js';
@@ -26,9 +27,18 @@ describe('obiam-run lab', () => {
     for (const h of lab.hosts) expect(r.out).toMatch(new RegExp(`${h.name}\\s+${h.ip.replace(/\./g, '\\.')}\\s+${h.role}\\s+alive`));
   });
 
-  it('refuses to start a lab that is running (E_LAB_EXISTS)', async () => {
+  it('refuses to start a running lab with another shape (E_LAB_EXISTS)', async () => {
     const r = await cli(['up', '--name', getLab().name, '--hosts', '1', '--with', 'none']);
     expect(r.error).toMatchObject({ code: 'E_LAB_EXISTS', exitCode: EXIT.ERROR });
+  });
+
+  it('up again with the same shape leaves the running lab as it is', async () => {
+    const lab = getLab();
+    const before = readFileSync(lab.knownHostsFile, 'utf8');
+    const r = await cli(['up', '--name', lab.name, '--hosts', String(lab.hosts.filter((h) => h.role === 'node').length), '--with', [...new Set(lab.hosts.filter((h) => h.role !== 'node').map((h) => h.role))].join(',')]);
+    expect(r.error).toBeUndefined();
+    expect(r.out).toContain(`lab '${lab.name}' is already up on ${lab.subnet}`);
+    expect(readFileSync(lab.knownHostsFile, 'utf8')).toBe(before);
   });
 
   it('down of an unknown lab is E_LAB_NOT_FOUND; bad options are E_LAB_OPTIONS', async () => {
