@@ -94,7 +94,7 @@ export async function putContent(ctx: ModuleContext, pl: Payload, o: PutOptions)
   let dest = dirDest && o.srcName ? path.posix.join(o.dest, o.srcName) : o.dest.replace(/(.)\/+$/, '$1');
   const reqs = [
     { path: dest, checksum: 'sha1' as const },
-    { path: path.posix.dirname(dest) },
+    { path: path.posix.dirname(dest), follow: true }, // a parent that is a link to a directory is fine
     ...(o.srcName && !dirDest ? [{ path: path.posix.join(dest, o.srcName), checksum: 'sha1' as const }] : []),
   ];
   const { stats } = await probe(ctx, reqs);
@@ -193,7 +193,7 @@ async function walk(root: string, follow: boolean): Promise<TreeEntry[]> {
 async function copyTree(ctx: ModuleContext, args: CopyArgs, srcAbs: string): Promise<ModuleResult> {
   const root = args.src!.endsWith('/') ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(srcAbs));
   const entries = await walk(srcAbs, args.local_follow ?? true);
-  const reqs = [{ path: path.posix.dirname(root) }, { path: root }, ...entries.map((e) => ({ path: path.posix.join(root, e.rel), checksum: e.dir ? (false as const) : ('sha1' as const) }))];
+  const reqs = [{ path: path.posix.dirname(root), follow: true }, { path: root }, ...entries.map((e) => ({ path: path.posix.join(root, e.rel), checksum: e.dir ? (false as const) : ('sha1' as const) }))];
   const { stats } = await probe(ctx, reqs);
   if (!stats[0]!.exists && !args.dest.endsWith('/') && args.src!.endsWith('/')) {
     throw fileError(ctx, 'E_DEST_DIR', `Destination directory ${path.posix.dirname(root)} does not exist on ${ctx.host}`, 'create it first or end dest with /');

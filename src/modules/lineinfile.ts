@@ -177,7 +177,7 @@ export async function editRemoteText(
 ): Promise<ModuleResult> {
   const bad = checkMode(o.mode);
   if (bad) return { changed: false, failed: true, msg: bad };
-  const { stats, extra } = await probe(ctx, [{ path: o.path, follow: true, contentMax: TEXT_LIMIT }, { path: path.posix.dirname(o.path) }], `readlink -f -- ${shq(o.path)} || true`);
+  const { stats, extra } = await probe(ctx, [{ path: o.path, follow: true, contentMax: TEXT_LIMIT }, { path: path.posix.dirname(o.path), follow: true }], `readlink -f -- ${shq(o.path)} || true`);
   const st = stats[0]!;
   if (st.type === 'directory') return { changed: false, failed: true, rc: 256, msg: `Path ${o.path} is a directory !` };
   if (!st.exists && !o.create) return o.onMissing();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,16 @@ describe('copy module: content', () => {
     const changed = await copyModule.run({ ...args, content: 'port=9090\n' }, await localContext({ diff: true, check: true }));
     expect(changed.diff).toEqual([expect.objectContaining({ before: 'port=8080\n', after: 'port=9090\n' })]);
     expect(readFileSync(dest, 'utf8')).toBe('port=8080\n');
+  });
+
+  it('writes into a directory reached through a symlink (a userstores link onto the shared mount)', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'shared'));
+    symlinkSync(path.join(d, 'shared'), path.join(d, 'userstores'));
+    const args = { content: '<UserStoreManager/>\n', dest: path.join(d, 'userstores', 'ldap.xml') };
+    expect((await copyModule.run(args, await localContext())).changed).toBe(true);
+    expect(readFileSync(path.join(d, 'shared', 'ldap.xml'), 'utf8')).toBe('<UserStoreManager/>\n');
+    expect((await copyModule.run(args, await localContext())).changed).toBe(false);
   });
 
   it('changes only the mode when content matches (string and symbolic modes)', async () => {
