@@ -8,7 +8,6 @@ import { getModule, moduleNames } from '../modules/registry.js';
 import type { JsonSchema, ModuleDef } from '../modules/types.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
-import { didYouMean } from './did-you-mean.js';
 import type { Inventory } from './inventory.js';
 import type { Block, Condition, Handler, Meta, Play, Playbook, RoleContext, Task, TaskNode } from './model.js';
 import { patternWarnings } from './patterns.js';
@@ -22,7 +21,7 @@ import {
   TASK_KEYWORDS,
   UNSUPPORTED_KEYWORDS,
 } from './schemas.js';
-import { checkKeywords, checkModuleArgs, isTemplated, parseError, shortValue, type Where } from './validate.js';
+import { checkKeywords, checkModuleArgs, isTemplated, parseError, shortValue, suggest, type Where } from './validate.js';
 import { loadYamlFile, type LoadedYaml } from './yaml.js';
 
 export interface LoadWarning {
@@ -70,6 +69,8 @@ interface PlayAcc {
 class Loader {
   readonly errors: ObiamError[] = [];
   readonly warnings: LoadWarning[] = [];
+  /** Where each notify target of a task is written, so an unknown handler is named at its own line. */
+  readonly notifyAt = new WeakMap<Task, SourceLocation[]>();
   constructor(
     readonly opts: LoadPlaybookOptions,
     readonly playbookDir: string,
@@ -80,13 +81,16 @@ class Loader {
     try {
       return loadYamlFile(file, { vault: this.opts.vault });
     } catch (e) {
-      if (e instanceof ObiamErrors) this.errors.push(...e.errors);
-      else if (e instanceof ObiamError) {
-        this.errors.push(
-          e.code === 'E_FILE_NOT_FOUND'
-            ? new ObiamError('E_FILE_NOT_FOUND', e.message, { location: at, remedy: e.remedy, exitCode: at ? EXIT.PARSE : EXIT.ERROR })
-            : new ObiamError(e.code, e.message, { location: e.location ?? at, remedy: e.remedy, exitCode: EXIT.PARSE }),
-        );
+      if (e instanceof ObiamErrors) {
+        // After the first syntax error the parser's further complaints mostly follow from it: keep
+        // that one (duplicate keys are independent mistakes and all stay).
+        const firstSyntax = e.errors.find((x) => x.code === 'E_YAML_SYNTAX');
+        this.errors.push(...e.errors.filter((x) => x.code !== 'E_YAML_SYNTAX' || x === firstSyntax));
+      } else if (e instanceof ObiamError) {
+        // A file that cannot be read at all (missing, vault-encrypted without a password) is named
+        // where the playbook refers to it; errors inside a file keep their own position.
+        const whole = e.code === 'E_FILE_NOT_FOUND' || e.code === 'E_VAULT_NO_PASSWORD';
+        this.errors.push(new ObiamError(e.code, e.message, { location: whole ? (at ?? e.location) : (e.location ?? at), remedy: e.remedy, exitCode: at || !whole ? EXIT.PARSE : EXIT.ERROR }));
       } else throw e;
       return undefined;
     }
@@ -152,18 +156,18 @@ class Loader {
     const tags = toStrings(d.tags);
     const when = conditions(d.when);
     for (const p of plays) {
-      p.vars = { ...vars, ...p.vars };
+      p.vars = { ...p.vars, ...vars };
       p.tags = [...tags, ...p.tags];
       if (when.length) for (const list of [p.preTasks, p.roleTasks, p.tasks, p.postTasks]) for (const n of list) n.when = [...when, ...n.when];
     }
     return plays;
   }
 
+  /** Reports keys of `d` that are not in `allowed`; returns the keywords they look like typos of. */
   unknownKeys(d: Map_, allowed: Record<string, JsonSchema>, where: Where, what: string, extraHint?: (k: string) => string | undefined): string[] {
-    const unknown: string[] = [];
+    const meant: string[] = [];
     for (const k of Object.keys(d)) {
       if (k in allowed) continue;
-      unknown.push(k);
       if (k in UNSUPPORTED_KEYWORDS) {
         this.err('E_UNSUPPORTED_KEYWORD', `\`${k}\` is not supported by obiam-run`, where, [k], UNSUPPORTED_KEYWORDS[k]!);
         continue;
@@ -173,7 +177,8 @@ class Loader {
         this.err('E_UNKNOWN_KEYWORD', `\`${k}\` is not a ${what} keyword`, where, [k], hint);
         continue;
       }
-      const guess = didYouMean(k, Object.keys(allowed));
+      const guess = suggest(k, Object.keys(allowed));
+      if (guess !== undefined) meant.push(guess);
       this.err(
         'E_UNKNOWN_KEYWORD',
         `unknown ${what} keyword \`${k}\`${guess ? `; did you mean \`${guess}\`?` : ''}`,
@@ -182,16 +187,17 @@ class Loader {
         `${what} keywords: ${Object.keys(allowed).sort().join(', ')}`,
       );
     }
-    return unknown;
+    return meant;
   }
 
   play(d: Map_, where: Where, dir: string): Play | undefined {
     const before = this.errors.length;
-    this.unknownKeys(d, PLAY_KEYWORDS, where, 'play', (k) =>
+    const meant = this.unknownKeys(d, PLAY_KEYWORDS, where, 'play', (k) =>
       k in TASK_KEYWORDS || getModule(bare(k)) || INCLUDE_ACTIONS.includes(bare(k)) ? `\`${k}\` belongs to a task: put it under \`tasks:\`` : undefined,
     );
     this.errors.push(...checkKeywords(d, PLAY_KEYWORDS, where));
-    if (d.hosts === undefined || d.hosts === null || d.hosts === '') {
+    // `hsots: all` is already reported as a typo of hosts; "no hosts" would say the same thing twice.
+    if ((d.hosts === undefined || d.hosts === null || d.hosts === '') && !meant.includes('hosts')) {
       this.err('E_PLAY_NO_HOSTS', 'a play needs `hosts:`', where, [], 'add `hosts: <group or pattern>` (e.g. `hosts: obiam`)');
     }
     const hosts = Array.isArray(d.hosts) ? d.hosts.map(String).join(',') : String(d.hosts ?? '');
@@ -199,17 +205,18 @@ class Loader {
     const ctx: TaskCtx = { y: where.y, dir, handler: false, stack: [where.y.file], play: acc };
     const sub = (k: string): Where => ({ y: where.y, path: [...where.path, k] });
 
-    const preTasks = this.taskList(d.pre_tasks, sub('pre_tasks'), ctx);
+    const fromFiles = this.varsFiles(d.vars_files, sub('vars_files'), dir);
+    // A section that is not a list has been reported by checkKeywords above.
+    const list = (v: unknown): unknown => (Array.isArray(v) || isTemplated(v) ? v : undefined);
+    const preTasks = this.taskList(list(d.pre_tasks), sub('pre_tasks'), ctx);
     const roleTasks: TaskNode[] = [];
     if (d.roles !== undefined && d.roles !== null && Array.isArray(d.roles)) {
       d.roles.forEach((entry, i) => roleTasks.push(...this.roleEntry(entry, { y: where.y, path: [...where.path, 'roles', i] }, acc, [], dir)));
     }
-    const tasks = this.taskList(d.tasks, sub('tasks'), ctx);
-    const postTasks = this.taskList(d.post_tasks, sub('post_tasks'), ctx);
-    const ownHandlers = this.taskList(d.handlers, sub('handlers'), { ...ctx, handler: true }) as Handler[];
+    const tasks = this.taskList(list(d.tasks), sub('tasks'), ctx);
+    const postTasks = this.taskList(list(d.post_tasks), sub('post_tasks'), ctx);
+    const ownHandlers = this.taskList(list(d.handlers), sub('handlers'), { ...ctx, handler: true }) as Handler[];
     const handlers = [...ownHandlers, ...acc.handlers];
-
-    const varsFromFiles = this.varsFiles(d.vars_files, sub('vars_files'), dir);
     if (this.errors.length > before) return undefined;
 
     const all = [...preTasks, ...roleTasks, ...tasks, ...postTasks];
@@ -242,8 +249,8 @@ class Loader {
       name: typeof d.name === 'string' ? d.name : hosts,
       hosts,
       vars,
-      varsFiles: this.varsFileNames(d.vars_files, dir),
-      varsFromFiles,
+      varsFiles: fromFiles.files,
+      varsFromFiles: fromFiles.vars,
       gatherFacts: d.gather_facts === undefined ? true : this.bool(d.gather_facts, where, 'gather_facts'),
       become: d.become === undefined ? undefined : this.bool(d.become, where, 'become'),
       becomeUser: d.become_user === undefined ? undefined : String(d.become_user),
@@ -263,14 +270,11 @@ class Loader {
     };
   }
 
-  varsFileNames(v: unknown, dir: string): string[] {
-    const list = v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
-    return list.flatMap((f) => (typeof f === 'string' ? [path.resolve(dir, f)] : Array.isArray(f) ? f.map((x) => path.resolve(dir, String(x))) : []));
-  }
-
-  varsFiles(v: unknown, where: Where, dir: string): Vars {
+  /** Reads vars_files in order; `files` are the ones read (for a fallback list, the one chosen). */
+  varsFiles(v: unknown, where: Where, dir: string): { vars: Vars; files: string[] } {
     const out: Vars = {};
-    if (v === undefined || v === null) return out;
+    const files: string[] = [];
+    if (v === undefined || v === null) return { vars: out, files };
     const list = Array.isArray(v) ? v : [v];
     list.forEach((entry, i) => {
       const at: Where = { y: where.y, path: Array.isArray(v) ? [...where.path, i] : where.path };
@@ -286,15 +290,16 @@ class Loader {
         this.err('E_FILE_NOT_FOUND', `vars file not found: ${abs.join(' or ')}`, at, [], 'vars_files are relative to the playbook', 'value');
         return;
       }
+      files.push(found);
       const y = this.read(found, at.y.locate(at.path, 'value'));
       if (!y || y.data === null || y.data === undefined) return;
       if (!isMap(y.data)) {
-        this.errors.push(new ObiamError('E_VARS_SHAPE', `${found} must hold a mapping of variables`, { location: y.locate([]), remedy: 'write `name: value` lines', exitCode: EXIT.PARSE }));
+        this.errors.push(notVarsError(y));
         return;
       }
       Object.assign(out, y.data);
     });
-    return out;
+    return { vars: out, files };
   }
 
   bool(v: unknown, where: Where, key: string): boolean {
@@ -378,12 +383,12 @@ class Loader {
     const hit = candidates.find((c) => existsSync(c) && statSync(c).isDirectory());
     if (hit) return hit;
     const known = [...new Set(bases.flatMap((b) => listDirs(b)))];
-    const guess = didYouMean(name, known);
+    const guess = suggest(name, known);
     this.err(
       'E_ROLE_NOT_FOUND',
       `role \`${name}\` not found${guess ? `; did you mean \`${guess}\`?` : ''}`,
       where,
-      typeof where.y.data === 'object' && isMap(getAt(where.y.data, where.path)) ? ['role'] : [],
+      roleNameKey(getAt(where.y.data, where.path)),
       `looked in ${candidates.join(', ')}; roles live in roles/<name>/ beside the playbook`,
       'value',
     );
@@ -414,7 +419,7 @@ class Loader {
     for (const y of loaded) {
       if (y.data === null || y.data === undefined) continue;
       if (!isMap(y.data)) {
-        this.errors.push(new ObiamError('E_VARS_SHAPE', `${y.file} must hold a mapping of variables`, { location: y.locate([]), remedy: 'write `name: value` lines', exitCode: EXIT.PARSE }));
+        this.errors.push(notVarsError(y));
         continue;
       }
       Object.assign(out, y.data);
@@ -483,10 +488,10 @@ class Loader {
       } else if (k === 'rescue' || k === 'always') {
         this.err('E_UNKNOWN_KEYWORD', `\`${k}\` needs a \`block:\` in the same task`, where, [k], 'put the tasks to protect under `block:`');
       } else if (actions.length === 0 && unknown.length === 1) {
-        const guess = didYouMean(bare(k), [...moduleNames().filter((n) => !n.includes('.')), ...INCLUDE_ACTIONS, ...Object.keys(keywords)]);
+        const guess = suggest(bare(k), [...moduleNames().filter((n) => !n.includes('.')), ...INCLUDE_ACTIONS, ...Object.keys(keywords)]);
         this.err('E_UNKNOWN_MODULE', `unknown module or keyword \`${k}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, where, [k], 'docs/modules.md lists the modules; docs/playbook-language.md the task keywords');
       } else {
-        const guess = didYouMean(k, [...Object.keys(keywords), ...(actions.length ? [] : moduleNames().filter((n) => !n.includes('.')))]);
+        const guess = suggest(k, [...Object.keys(keywords), ...(actions.length ? [] : moduleNames().filter((n) => !n.includes('.')))]);
         this.err('E_UNKNOWN_KEYWORD', `unknown task keyword \`${k}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, where, [k], `task keywords: ${Object.keys(keywords).sort().join(', ')}`);
       }
     }
@@ -511,7 +516,8 @@ class Loader {
     if (action === 'meta') {
       const a = String(d[key]).trim();
       if (!(META_ACTIONS as readonly string[]).includes(a)) {
-        this.err('E_BAD_VALUE', `unknown meta action ${shortValue(d[key])}`, where, [key], `meta actions: ${META_ACTIONS.join(', ')}`, 'value');
+        const guess = suggest(a, [...META_ACTIONS]);
+        this.err('E_BAD_VALUE', `unknown meta action ${shortValue(d[key])}${guess ? `; did you mean \`${guess}\`?` : ''} (meta takes ${META_ACTIONS.join(', ')})`, where, [key], `meta actions: ${META_ACTIONS.join(', ')}`, 'value');
         return [];
       }
       const m: Meta = { kind: 'meta', action: a as Meta['action'], ...common };
@@ -541,16 +547,19 @@ class Loader {
         ? { loopVar: lc.loop_var as string | undefined, label: lc.label as string | undefined, indexVar: lc.index_var as string | undefined, pause: lc.pause as number | undefined }
         : undefined,
       register: d.register as string | undefined,
-      notify: toStrings(d.notify),
+      notify: handlerNames(d.notify),
       changedWhen: d.changed_when === undefined ? undefined : conditions(d.changed_when),
       failedWhen: d.failed_when === undefined ? undefined : conditions(d.failed_when),
       until: d.until === undefined ? undefined : conditions(d.until),
       retries: d.retries === undefined ? undefined : toInt(d.retries),
       delay: d.delay === undefined ? undefined : toInt(d.delay),
     };
+    if (t.notify.length > 0) {
+      this.notifyAt.set(t, t.notify.map((_, i) => where.y.locate([...where.path, 'notify', ...(Array.isArray(d.notify) ? [i] : [])], 'value')));
+    }
     if (ctx.handler) {
       if (t.name === undefined) this.err('E_HANDLER_NAME', 'a handler needs a `name:` (tasks notify it by name)', where, [], 'add `name: ...` (or `listen: topic`)');
-      (t as Handler).listen = toStrings(d.listen);
+      (t as Handler).listen = handlerNames(d.listen);
     }
     return [t];
   }
@@ -559,7 +568,7 @@ class Loader {
     const name = isMap(v) ? v.module : typeof v === 'string' ? v.trim().split(/\s+/)[0] : undefined;
     const b = typeof name === 'string' ? bare(name) : '';
     if (b && (getModule(b) || INCLUDE_ACTIONS.includes(b))) return b;
-    const guess = b ? didYouMean(b, moduleNames()) : undefined;
+    const guess = b ? suggest(b, moduleNames()) : undefined;
     this.err('E_UNKNOWN_MODULE', `action: unknown module ${shortValue(name)}${guess ? `; did you mean \`${guess}\`?` : ''}`, where, ['action'], 'write `action: module arg=value ...` or `action: {module: name, ...}`', 'value');
     return undefined;
   }
@@ -599,7 +608,7 @@ class Loader {
     const dir = this.playbookDir;
     const candidates = path.isAbsolute(src)
       ? [src]
-      : [...(ctx.role ? [path.join(ctx.role.path, kind, src)] : []), path.join(dir, kind, src), path.join(dir, src), path.join(ctx.dir, src)];
+      : [...new Set([...(ctx.role ? [path.join(ctx.role.path, kind, src)] : []), path.join(dir, kind, src), path.join(dir, src), path.join(ctx.dir, src)])];
     if (candidates.some((c) => existsSync(c))) return;
     const sub = isMap(where.y.data) || Array.isArray(where.y.data) ? [key, 'src'] : [key];
     this.err('E_SRC_NOT_FOUND', `${def.name}: src \`${src}\` not found`, where, sub, `looked in ${candidates.join(', ')}`, 'value');
@@ -684,9 +693,10 @@ class Loader {
     const sub = (k: string): Where => ({ y: where.y, path: [...where.path, k] });
     const b: Block = {
       kind: 'block',
-      block: this.taskList(d.block, sub('block'), ctx),
-      rescue: this.taskList(d.rescue, sub('rescue'), ctx),
-      always: this.taskList(d.always, sub('always'), ctx),
+      // Sections that are not lists have been reported by checkKeywords above.
+      block: this.taskList(Array.isArray(d.block) ? d.block : undefined, sub('block'), ctx),
+      rescue: this.taskList(Array.isArray(d.rescue) ? d.rescue : undefined, sub('rescue'), ctx),
+      always: this.taskList(Array.isArray(d.always) ? d.always : undefined, sub('always'), ctx),
       ...this.common(d, where),
       role: ctx.role,
     };
@@ -704,12 +714,12 @@ class Loader {
       for (const n of list) {
         if (n.kind === 'block') walk([...n.block, ...n.rescue, ...n.always]);
         if (n.kind !== 'task') continue;
-        for (const target of n.notify) {
+        for (const [i, target] of n.notify.entries()) {
           if (isTemplated(target) || names.has(target)) continue;
-          const guess = didYouMean(target, [...names]);
+          const guess = suggest(target, [...names]);
           this.errors.push(
             new ObiamError('E_NOTIFY_UNKNOWN', `notify: no handler is named or listens to \`${target}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, {
-              location: n.location,
+              location: this.notifyAt.get(n)?.[i] ?? n.location,
               remedy: names.size ? `handlers of this play: ${[...names].join(', ')}` : 'add a handler with this name under `handlers:` (or in the role handlers/main.yml)',
               exitCode: EXIT.PARSE,
             }),
@@ -722,6 +732,22 @@ class Loader {
 }
 
 // ---- helpers ----
+
+/**
+ * A vars file that is not a mapping. A file holding nothing but the path of an existing file is a
+ * symbolic link that was copied (or checked out with git's core.symlinks off) as a plain file: say so.
+ */
+function notVarsError(y: LoadedYaml): ObiamError {
+  const target = typeof y.data === 'string' && !y.data.includes('\n') ? path.resolve(path.dirname(y.file), y.data.trim()) : undefined;
+  if (target !== undefined && target !== y.file && existsSync(target)) {
+    return new ObiamError('E_VARS_SHAPE', `this vars file holds only the path ${JSON.stringify(y.data)}: a symbolic link saved as a plain file`, {
+      location: y.locate([]),
+      remedy: `make it a link again: ln -sf ${String(y.data).trim()} ${y.file} (git: core.symlinks=true)`,
+      exitCode: EXIT.PARSE,
+    });
+  }
+  return new ObiamError('E_VARS_SHAPE', `a vars file must hold a mapping of variables; got ${shortValue(y.data)}`, { location: y.locate([]), remedy: 'write `name: value` lines', exitCode: EXIT.PARSE });
+}
 
 function listDirs(dir: string): string[] {
   try {
@@ -737,6 +763,12 @@ function getAt(data: unknown, p: ReadonlyArray<string | number>): unknown {
   return cur;
 }
 
+/** Where a role's name is written in an entry: `role:` or `name:` of a mapping, else the entry itself. */
+function roleNameKey(entry: unknown): string[] {
+  if (!isMap(entry)) return [];
+  return 'role' in entry ? ['role'] : 'name' in entry ? ['name'] : [];
+}
+
 function conditions(v: unknown): Condition[] {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'boolean' ? x : String(x)));
@@ -750,6 +782,12 @@ function toStrings(v: unknown): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** notify / listen: a string is one handler name (commas included), a list is several. */
+function handlerNames(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
 }
 
 function stringValues(m: Map_): Record<string, string> {
@@ -832,14 +870,17 @@ export function parseFreeForm(text: string, keys: string[] | 'all'): { args: Rec
       spans.push([start, i]);
     }
   }
+  // The k=v words go, each with the blanks after it; everything else (quoted runs of spaces,
+  // newlines of a `|` block) stays exactly as written.
   let rest = '';
   let pos = 0;
   for (const [a, b] of spans) {
     rest += text.slice(pos, a);
     pos = b;
+    while (pos < text.length && (text[pos] === ' ' || text[pos] === '\t')) pos++;
   }
   rest += text.slice(pos);
-  return { args, rest: spans.length ? rest.replace(/[ \t]{2,}/g, ' ').trim() : text.trim() };
+  return { args, rest: rest.trim() };
 }
 
 /** key=value strings become booleans/numbers where the module's schema wants them. */
@@ -879,12 +920,20 @@ export function loadTasksFile(file: string, opts: { vault?: VaultDecrypter; role
   return nodes;
 }
 
+/** Drops repeats and puts the errors of each file in the order they appear in it (files in the order first met). */
 function dedupe(errors: ObiamError[]): ObiamError[] {
   const seen = new Set<string>();
-  return errors.filter((e) => {
+  const unique = errors.filter((e) => {
     const k = `${e.code}\0${e.message}\0${e.location?.file}:${e.location?.line}:${e.location?.col}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
   });
+  const fileOrder = new Map<string, number>();
+  for (const e of unique) if (!fileOrder.has(e.location?.file ?? '')) fileOrder.set(e.location?.file ?? '', fileOrder.size);
+  const rank = (e: ObiamError): number[] => [fileOrder.get(e.location?.file ?? '')!, e.location?.line ?? 0, e.location?.col ?? 0];
+  return unique
+    .map((e, i) => ({ e, i, r: rank(e) }))
+    .sort((a, b) => a.r[0]! - b.r[0]! || a.r[1]! - b.r[1]! || a.r[2]! - b.r[2]! || a.i - b.i)
+    .map((x) => x.e);
 }

@@ -29,7 +29,6 @@ export const COMMON_KEYWORDS: Record<string, JsonSchema> = {
   become_user: str('become_user: a user name'),
   become_method: { enum: ['sudo', 'su'], description: 'become_method: sudo or su' },
   ignore_errors: boolish('ignore_errors'),
-  ignore_unreachable: boolish('ignore_unreachable'),
   delegate_to: str('delegate_to: a host name'),
   run_once: boolish('run_once'),
   no_log: boolish('no_log'),
@@ -120,6 +119,8 @@ export const UNSUPPORTED_KEYWORDS: Record<string, string> = {
   include: 'use import_tasks (static) or include_tasks (dynamic)',
   module_defaults: 'give the arguments on each task',
   collections: 'use the module names without a collection prefix or with ansible.builtin.',
+  // Not in the model: accepting it would silently do nothing.
+  ignore_unreachable: 'an unreachable host always leaves the play; leave it out with --limit, or probe it first with wait_for delegated to localhost and ignore_errors: true',
 };
 
 export const ROLE_ENTRY_KEYWORDS: Record<string, JsonSchema> = {

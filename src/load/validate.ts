@@ -29,6 +29,30 @@ export interface Where {
   path: YamlPath;
 }
 
+/**
+ * "Did you mean": the shared edit-distance guess, and failing that a candidate that differs by one
+ * swap of neighbouring letters (`hsots` / `hosts`, `whne` / `when`, `dset` / `dest`), the commonest typo.
+ */
+export function suggest(word: string, candidates: string[]): string | undefined {
+  const guess = didYouMean(word, candidates);
+  if (guess !== undefined) return guess;
+  const w = word.toLowerCase();
+  return candidates.find((c) => {
+    const l = c.toLowerCase();
+    if (l.length !== w.length) return false;
+    const diff = [...l].flatMap((ch, i) => (ch === w[i] ? [] : [i]));
+    return diff.length === 2 && diff[1] === diff[0]! + 1 && l[diff[0]!] === w[diff[1]!] && l[diff[1]!] === w[diff[0]!];
+  });
+}
+
+const didYouMeanText = (guess: string | undefined): string => (guess === undefined ? '' : `; did you mean \`${guess}\`?`);
+
+/** The `did you mean` for a value outside an enum (`presnt` -> `present`), or ''. */
+function enumGuess(schema: JsonSchema | undefined, value: unknown): string {
+  if (!schema || !Array.isArray(schema.enum) || typeof value !== 'string') return '';
+  return didYouMeanText(suggest(value, schema.enum.filter((v): v is string => typeof v === 'string')));
+}
+
 export function parseError(code: string, message: string, where: Where, sub: YamlPath, remedy: string, which: 'key' | 'value' = 'key'): ObiamError {
   return new ObiamError(code, message, { location: where.y.locate([...where.path, ...sub], which), remedy, exitCode: EXIT.PARSE });
 }
@@ -61,7 +85,17 @@ export function checkKeywords(data: Record<string, unknown>, keywords: Record<st
     // Inside a list or mapping, a templated element may stand for anything: skip those.
     const errs = (fn.errors ?? []).filter((e) => !templatedAlong(value, e.instancePath));
     if (errs.length === 0) continue;
-    out.push(parseError('E_BAD_VALUE', `\`${key}\` must be ${describeSchema(schema)}; got ${shortValue(value)}`, where, [key], `give ${key} ${describeSchema(schema)}`, 'value'));
+    // A misspelt key inside a keyword's mapping (loop_control: {loopvar: x}) is named at the key itself.
+    const extras = errs.filter((e) => e.keyword === 'additionalProperties' && e.instancePath === '');
+    if (extras.length > 0 && extras.length === errs.length) {
+      const allowed = Object.keys((schema.properties ?? {}) as Record<string, unknown>);
+      for (const e of extras) {
+        const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+        out.push(parseError('E_BAD_VALUE', `unknown ${key} key \`${extra}\`${didYouMeanText(suggest(extra, allowed))} (${key} takes ${allowed.join(', ')})`, where, [key, extra], `give ${key} ${describeSchema(schema)}`, 'key'));
+      }
+      continue;
+    }
+    out.push(parseError('E_BAD_VALUE', `\`${key}\` must be ${describeSchema(schema)}; got ${shortValue(value)}${enumGuess(schema, value)}`, where, [key], `give ${key} ${describeSchema(schema)}`, 'value'));
   }
   return out;
 }
@@ -75,6 +109,10 @@ export function checkModuleArgs(def: ModuleDef, args: Record<string, unknown>, w
   const seen = new Set<string>();
   const out: ObiamError[] = [];
   const at = fromFreeForm ? argsPath : null;
+  // `dset:` for `dest:` is one mistake, not two: no "missing dest" when an unknown argument is its typo.
+  const meant = new Set(
+    (fn.errors ?? []).flatMap((e) => (e.keyword === 'additionalProperties' && e.instancePath === '' ? [suggest(String((e.params as { additionalProperty: string }).additionalProperty), names)] : [])),
+  );
   for (const e of fn.errors ?? []) {
     if (templatedAlong(args, e.instancePath)) continue;
     const top = e.instancePath.split('/')[1];
@@ -86,19 +124,19 @@ export function checkModuleArgs(def: ModuleDef, args: Record<string, unknown>, w
     };
     if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-      const guess = didYouMean(extra, names);
       report(
         `extra:${extra}`,
-        `${def.name}: unsupported argument \`${extra}\`${guess ? `; did you mean \`${guess}\`?` : ''}`,
+        `${def.name}: unsupported argument \`${extra}\`${didYouMeanText(suggest(extra, names))}`,
         `${def.name} takes: ${names.join(', ')}`,
         e.instancePath ? top : extra,
         'key',
       );
     } else if (e.keyword === 'required' && e.instancePath === '') {
       const missing = String((e.params as { missingProperty: string }).missingProperty);
+      if (meant.has(missing)) continue;
       report(`req:${missing}`, `${def.name}: missing required argument \`${missing}\``, `add \`${missing}:\` (${describeSchema(props[missing])})`, undefined, 'key');
     } else if (top !== undefined) {
-      report(`val:${top}`, `${def.name}: \`${top}\` must be ${describeSchema(props[top])}; got ${shortValue(args[top])}`, `give ${top} ${describeSchema(props[top])}`, top, 'value');
+      report(`val:${top}`, `${def.name}: \`${top}\` must be ${describeSchema(props[top])}; got ${shortValue(args[top])}${enumGuess(props[top], args[top])}`, `give ${top} ${describeSchema(props[top])}`, top, 'value');
     } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'not' || e.keyword === 'required') {
       report(`shape:${e.schemaPath}`, `${def.name}: ${shapeMessage(def.schema, e)}`, `see the ${def.name} module in docs/modules.md`, undefined, 'key');
     } else {
