@@ -223,8 +223,9 @@ export function attrsDiffer(st: RemoteStat, a: AttrArgs, defaultBits?: number): 
   const cur = st.exists ? parseInt(st.mode, 8) : (defaultBits ?? 0o644);
   const want = resolveMode(a.mode, cur, st.type === 'directory');
   if (want !== undefined && (!st.exists || want !== cur)) out.mode = want;
-  if (a.owner !== undefined && a.owner !== st.owner && a.owner !== String(st.uid)) out.owner = a.owner;
-  if (a.group !== undefined && a.group !== st.group && a.group !== String(st.gid)) out.group = a.group;
+  // A path about to be (re)created gets new ownership, whatever the old one was.
+  if (a.owner !== undefined && (!st.exists || (a.owner !== st.owner && a.owner !== String(st.uid)))) out.owner = a.owner;
+  if (a.group !== undefined && (!st.exists || (a.group !== st.group && a.group !== String(st.gid)))) out.group = a.group;
   return out;
 }
 

@@ -88,7 +88,8 @@ function make(name: string, aliases: string[], needsName: boolean): ModuleDef<Se
       if (!m) {
         throw new ObiamError('E_SERVICE_OUTPUT', `service ${args.name}: unexpected output from the target`, { host: ctx.host, exitCode: EXIT.HOST_FAILED });
       }
-      const result: Record<string, unknown> = { changed: m[4] === '1' || m[5] === '1', name: args.name, service_manager: m[1] };
+      // A daemon-reload alone is not a change (as Ansible's systemd module): re-runs stay unchanged.
+      const result: Record<string, unknown> = { changed: m[4] === '1', name: args.name, service_manager: m[1], ...(m[5] === '1' ? { daemon_reloaded: true } : {}) };
       if (args.state) result.state = args.state;
       if (args.enabled !== undefined) result.enabled = args.enabled;
       return result as { changed: boolean };

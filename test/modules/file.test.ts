@@ -9,6 +9,21 @@ const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'obr-file-'));
 const modeOf = (p: string): string => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
 
 describe('file module', () => {
+  it('state=link re-pointed: the new link gets the owner again (a second run is unchanged)', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'v1'));
+    mkdirSync(path.join(d, 'v2'));
+    const link = path.join(d, 'current');
+    const args = (src: string) => ({ path: link, src: path.join(d, src), state: 'link' as const, owner: 'nobody', group: 'nogroup', follow: false });
+    expect((await fileModule.run(args('v1'), await localContext())).changed).toBe(true);
+    expect(lstatSync(link).uid).not.toBe(0);
+    // ln -sfn makes a new link owned by the connecting user (root here): owner must be applied again.
+    expect(await fileModule.run(args('v2'), await localContext())).toMatchObject({ changed: true, owner: 'nobody' });
+    expect(readlinkSync(link)).toBe(path.join(d, 'v2'));
+    expect(lstatSync(link).uid).not.toBe(0);
+    expect((await fileModule.run(args('v2'), await localContext())).changed).toBe(false);
+  });
+
   it('state=directory: creates with mode, then unchanged; check mode creates nothing', async () => {
     const p = path.join(tmp(), 'a/b/c');
     const args = { path: p, state: 'directory' as const, mode: '0750' };
