@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds everything playbooks/site.yml needs to deploy the LAB STAND-IN product on the lab, into
+# lab-product/build/ (or --out DIR):
+#   wso2-obiam-2.0.0.zip, wso2-obkm-1.5.0.zip (+ .sha256), wso2carbon.jks    (lab-product/build.sh)
+#   jdk-lab-<version>.tar.gz (+ .sha256)   a small runtime made by jlink from the local JDK 17;
+#                                          it keeps the JDK's `release` file (preflight reads JAVA_VERSION)
+#   jdk-lab-1.8.0_151.tar.gz (+ .sha256)   a FAKE JDK whose release file says 1.8.0_151, for the
+#                                          preflight refusal test (it has no working java)
+#   lab-jdbc-driver.jar                    a tiny dummy "JDBC driver" jar for the driver-jar task
+# Idempotent: existing outputs are kept unless --force. Lab and tests only; real sites use WSO2's
+# packs and a real JDK 8 (see docs/site-playbook.md).
+#   bash scripts/lab-artifacts.sh [--out DIR] [--force] [--jdk /usr/lib/jvm/java-17-openjdk-amd64]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+out="$here/lab-product/build"
+jdk=/usr/lib/jvm/java-17-openjdk-amd64
+force=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --jdk) jdk=$2; shift 2 ;;
+    --force) force=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 5 ;;
+  esac
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if [ "$force" = 1 ] || [ ! -f "$out/wso2-obiam-2.0.0.zip" ] || [ ! -f "$out/wso2-obkm-1.5.0.zip" ]; then
+  bash "$here/lab-product/build.sh" --out "$out" >/dev/null
+fi
+
+[ -f "$jdk/release" ] || { echo "no JDK at $jdk (apt-get install -y openjdk-17-jdk-headless)" >&2; exit 1; }
+version=$(sed -n 's/^JAVA_VERSION="\(.*\)"$/\1/p' "$jdk/release")
+name="jdk-lab-$version"
+if [ "$force" = 1 ] || [ ! -f "$out/$name.tar.gz" ]; then
+  # jdk.crypto.ec: the stand-in serves TLS, whose key exchange needs the EC provider.
+  "$jdk/bin/jlink" --add-modules java.base,java.xml,jdk.httpserver,java.naming,java.management,jdk.crypto.ec \
+    --strip-debug --no-header-files --no-man-pages --output "$work/$name"
+  # jlink writes its own release file; the JDK's carries JAVA_VERSION as preflight expects it.
+  cp "$jdk/release" "$work/$name/release"
+  tar -C "$work" -czf "$out/$name.tar.gz" "$name"
+  (cd "$out" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
+fi
+
+bad=jdk-lab-1.8.0_151
+if [ "$force" = 1 ] || [ ! -f "$out/$bad.tar.gz" ]; then
+  mkdir -p "$work/$bad/bin"
+  printf 'JAVA_VERSION="1.8.0_151"\nOS_NAME="Linux"\nOS_ARCH="amd64"\n' >"$work/$bad/release"
+  printf '#!/bin/sh\necho "fake JDK 1.8.0_151 for preflight tests" >&2\nexit 1\n' >"$work/$bad/bin/java"
+  chmod 755 "$work/$bad/bin/java"
+  tar -C "$work" -czf "$out/$bad.tar.gz" "$bad"
+  (cd "$out" && sha256sum "$bad.tar.gz" >"$bad.tar.gz.sha256")
+fi
+
+if [ "$force" = 1 ] || [ ! -f "$out/lab-jdbc-driver.jar" ]; then
+  mkdir -p "$work/jar/META-INF"
+  printf 'Manifest-Version: 1.0\nImplementation-Title: obiam-run lab dummy JDBC driver\n' >"$work/jar/META-INF/MANIFEST.MF"
+  (cd "$work/jar" && zip -qr -X "$out/lab-jdbc-driver.jar" META-INF)
+  (cd "$out" && sha256sum lab-jdbc-driver.jar >lab-jdbc-driver.jar.sha256)
+fi
+
+printf 'JDK_LAB_VERSION=%s\n' "$version" >"$out/lab-artifacts.env"
+ls -1 "$out"

@@ -1,0 +1,225 @@
+// playbooks/site.yml on the lab with the LAB STAND-IN product, through the obiam-run CLI:
+// preflight refusals stop the run before any change; 3 OB IAM nodes + HAProxy + shared storage
+// form one cluster, sticky through the LB, sharing userstores; a second run changes nothing;
+// then OB KM 1.5.0 on 2 nodes. Artifacts come from scripts/lab-artifacts.sh.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabHost, LabInfo } from '../../../src/lab/types.js';
+import { getLab } from '../lab-fixture.js';
+import { REPO, runCli, sum, workspace, type CliRun } from './run-cli.js';
+
+const SITE = path.join(REPO, 'playbooks/site.yml');
+const VAULT = ['--vault-password-file', path.join(REPO, 'inventory/lab-vault-pass.txt')];
+const BUILD = path.join(REPO, 'lab-product/build');
+const HEALTH = '/api/health-check/v1.0/health';
+
+interface Reply {
+  status: number;
+  body: string;
+  setCookie: string[];
+}
+
+/** One HTTPS request; the lab's certificates are self-signed. */
+function get(host: string, port: number, p: string, cookie?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      { host, port, path: p, rejectUnauthorized: false, agent: false, headers: cookie ? { Cookie: cookie } : {}, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers['set-cookie'] ?? [] }));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`timeout ${host}:${port}${p}`)));
+  });
+}
+
+async function health(h: LabHost): Promise<{ status: string; node: string; members: string[]; userstores: string[] }> {
+  const r = await get(h.ip, 9446, HEALTH);
+  return JSON.parse(r.body) as { status: string; node: string; members: string[]; userstores: string[] };
+}
+
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > end) throw new Error(`${what}: still not true after ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A lab overlay inventory: product group `group` over `nodes`, lab vars from inventory/group_vars/lab/. */
+function overlay(group: 'obiam' | 'obkm', nodes: LabHost[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'obr-site-'));
+  mkdirSync(path.join(dir, 'group_vars'));
+  symlinkSync(path.join(REPO, 'inventory/group_vars/lab'), path.join(dir, 'group_vars/lab'));
+  const hosts = nodes.map((n) => `        ${n.name}: {}`).join('\n');
+  writeFileSync(path.join(dir, 'site.yml'), `lab:\n  children:\n    ${group}:\n      hosts:\n${hosts}\n    lb: {}\n    storage: {}\n`);
+  return path.join(dir, 'site.yml');
+}
+
+/** `host: task` of every changed result, so a failed idempotence check says what changed. */
+function changedTasks(r: CliRun): string {
+  return r.events.filter((e) => e.event === 'host-result' && e.status === 'changed').map((e) => `${e.host}: ${e.task} ${JSON.stringify(e.result).slice(0, 300)}`).join('\n');
+}
+
+/** Runs a few ad hoc tasks on lab hosts through the CLI (listeners, files, stopping services). */
+async function tasks(lab: LabInfo, hosts: string, body: string): Promise<CliRun> {
+  const dir = workspace({ 'pb.yml': `- hosts: ${hosts}\n  gather_facts: false\n  tasks:\n${body}` });
+  const r = await runCli([path.join(dir, 'pb.yml'), '-i', lab.inventoryFile, '--json']);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  return r;
+}
+
+const LISTENER = (port: number, tag: string): string => `
+    - name: listener ${tag}
+      shell: |
+        ss -Htln 'sport = :${port}' | grep -q . ||
+        { setsid /usr/bin/python3 -c 'import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("0.0.0.0",${port}));s.listen(50)
+        while True: c,_=s.accept(); c.close()' </dev/null >/dev/null 2>&1 & echo $! > /run/obr-${tag}.pid; }
+`;
+
+function failureText(run: CliRun, host: string): string {
+  return run.events
+    .filter((e) => e.host === host)
+    .map((e) => JSON.stringify(e))
+    .filter((s) => s.includes('preflight failed'))
+    .join('\n');
+}
+
+describe('playbooks/site.yml on the lab', () => {
+  let lab: LabInfo;
+  let nodes: LabHost[];
+  let lb: LabHost;
+  let services: LabHost;
+
+  beforeAll(async () => {
+    execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh')], { stdio: 'pipe' });
+    lab = getLab();
+    nodes = lab.hosts.filter((h) => h.role === 'node');
+    lb = lab.hosts.find((h) => h.role === 'lb')!;
+    services = lab.hosts.find((h) => h.role === 'db') ?? lab.hosts.find((h) => h.role === 'storage')!;
+    expect(nodes.length, 'the lab needs 3 nodes').toBeGreaterThanOrEqual(3);
+    expect(lb && lab.hosts.some((h) => h.role === 'storage'), 'the lab needs lb and storage hosts').toBeTruthy();
+    // The stand-in only checks that the RDBMS and LDAP ports accept TCP connections.
+    const ldap = lab.hosts.find((h) => h.role === 'ldap') ?? services;
+    await tasks(lab, services.name, LISTENER(3306, 'fake-db'));
+    await tasks(lab, ldap.name, LISTENER(389, 'fake-ldap'));
+  }, 180_000);
+
+  afterAll(async () => {
+    if (!lab) return;
+    // Leave the shared lab as found: no product running, no listeners.
+    await runCli([path.join(workspace({ 'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: for s in wso2obiam wso2obkm; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop; done; for f in /run/obr-*.pid /run/haproxy.pid; do [ -f $f ] && kill $(cat $f); rm -f $f; done; true\n` }), 'pb.yml'), '-i', lab.inventoryFile, '--json']);
+  }, 120_000);
+
+  it('preflight lists every failure on every node and stops before any change', async () => {
+    const three = nodes.slice(0, 3);
+    await tasks(lab, three[1].name, LISTENER(9446, 'taken-port'));
+    try {
+      const run = await runCli([
+        SITE, '-i', lab.inventoryFile, '-i', overlay('obiam', three), ...VAULT, '--json',
+        '-e', `jdk_tarball=${BUILD}/jdk-lab-1.8.0_151.tar.gz`,
+        '-e', 'preflight_min_memory_mb=99999999',
+        '-e', 'ob_db_port=3999',
+      ], { timeoutMs: 120_000 });
+      expect(run.code, run.stdout + run.stderr).not.toBe(0);
+      for (const n of three) {
+        const text = failureText(run, n.name);
+        expect(text, n.name).toContain('memory:');
+        expect(text, n.name).toContain('1.8.0_151 is refused');
+        expect(text, n.name).toContain(':3999 is not reachable');
+        if (n === three[1]) expect(text).toContain('port 9446 is in use');
+        else expect(text).not.toContain('port 9446');
+      }
+      expect(sum(run.recap, 'changed')).toBe(0);
+      // Nothing after the preflight play ran.
+      expect(run.events.some((e) => e.task === 'Pack uploaded' || e.task === 'JDK tarball uploaded')).toBe(false);
+    } finally {
+      await tasks(lab, three[1].name, '    - shell: kill $(cat /run/obr-taken-port.pid); rm -f /run/obr-taken-port.pid\n');
+    }
+  }, 180_000);
+
+  describe('OB IAM 2.0 on 3 nodes', () => {
+    let inv: string;
+    let first: CliRun;
+
+    beforeAll(async () => {
+      inv = overlay('obiam', nodes.slice(0, 3));
+      first = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 600_000 });
+    }, 600_000);
+
+    it('deploys a cluster whose every node lists all 3 members', async () => {
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const expected = nodes.slice(0, 3).map((n) => `${n.ip}:4000`).sort();
+      for (const n of nodes.slice(0, 3)) {
+        const h = await health(n);
+        expect(h.status).toBe('UP');
+        expect([...h.members].sort()).toEqual(expected);
+      }
+    });
+
+    it('keeps a client with a cookie on one node and spreads new clients over all nodes', async () => {
+      const first = await get(lb.ip, 443, '/session');
+      expect(first.status).toBe(200);
+      const cookie = first.setCookie.map((c) => c.split(';')[0]).join('; ');
+      expect(cookie).toContain('SERVERID=');
+      const pinned = (JSON.parse(first.body) as { node: string }).node;
+      for (let i = 0; i < 6; i++) {
+        const r = JSON.parse((await get(lb.ip, 443, '/session', cookie)).body) as { node: string; lost: boolean; count: number };
+        expect(r.node).toBe(pinned);
+        expect(r.lost).toBe(false);
+        expect(r.count).toBe(i + 2);
+      }
+      const seen = new Set<string>();
+      for (let i = 0; i < 9; i++) seen.add((JSON.parse((await get(lb.ip, 443, '/session')).body) as { node: string }).node);
+      expect([...seen].sort()).toEqual(nodes.slice(0, 3).map((n) => n.name).sort());
+    });
+
+    it('shares userstores: a file made on node 1 appears on nodes 2 and 3', async () => {
+      const name = `OBR-${Date.now()}.xml`;
+      await tasks(lab, nodes[0].name, `    - copy: { content: "<UserStoreManager/>\\n", dest: "/opt/wso2/current/repository/deployment/server/userstores/${name}", owner: wso2carbon, group: wso2 }\n`);
+      for (const n of nodes.slice(1, 3)) {
+        await until(`${name} on ${n.name}`, () => health(n), (h) => h.userstores.includes(name));
+      }
+    });
+
+    it('changes nothing and restarts nothing on a second run', async () => {
+      const second = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 300_000 });
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(sum(second.recap, 'changed'), changedTasks(second)).toBe(0);
+      expect(second.events.some((e) => e.task === 'Service stopped' && e.status !== 'skipped')).toBe(false);
+    }, 300_000);
+  });
+
+  describe('OB KM 1.5.0 on 2 nodes', () => {
+    it('deploys a 2-member cluster, and a second run changes nothing', async () => {
+      await tasks(lab, nodes.slice(0, 3).map((n) => n.name).join(':'), '    - service: { name: wso2obiam, state: stopped }\n');
+      const two = nodes.slice(0, 2);
+      const inv = overlay('obkm', two);
+      const run = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 600_000 });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      for (const n of two) {
+        const h = await health(n);
+        expect(h.status).toBe('UP');
+        expect([...h.members].sort()).toEqual(two.map((x) => `${x.ip}:4000`).sort());
+      }
+      const r = JSON.parse((await get(lb.ip, 443, '/session')).body) as { node: string };
+      expect(two.map((n) => n.name)).toContain(r.node);
+      const second = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 300_000 });
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(sum(second.recap, 'changed'), `${changedTasks(second)}\nFIRST RUN:\n${changedTasks(run)}`).toBe(0);
+    }, 900_000);
+  });
+});
