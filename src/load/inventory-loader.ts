@@ -8,8 +8,10 @@ import { EXIT, ObiamError, ObiamErrors, isObiamError, type SourceLocation } from
 import type { Vars } from '../types.js';
 import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
 import { didYouMean } from './did-you-mean.js';
+import { CONNECTION_VARS } from './inventory-schema.js';
+import { describeSchema, shortValue, valueFits } from './validate.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './inventory.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, VaultedValue } from './yaml.js';
 
 export interface LoadInventoryOptions {
   vault?: VaultDecrypter;
@@ -305,6 +307,10 @@ class InventoryBuilder {
     const out: Vars = {};
     for (const e of this.stringEntries(doc, pos, node, 'a variable name')) {
       out[e.key] = e.value === null ? null : e.value.toJS(doc, { maxAliasCount: 10_000 });
+      const schema = CONNECTION_VARS[e.key];
+      if (schema && out[e.key] !== null && !(out[e.key] instanceof VaultedValue) && !valueFits(schema, out[e.key])) {
+        this.err('E_INVENTORY_BAD_VALUE', `${e.key} must be ${describeSchema(schema)}, got ${shortValue(out[e.key])}`, pos.at(e.value), `fix ${e.key} in ${what}`);
+      }
     }
     return out;
   }

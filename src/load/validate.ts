@@ -100,6 +100,13 @@ export function checkKeywords(data: Record<string, unknown>, keywords: Record<st
   return out;
 }
 
+/** Does `value` fit `schema`? Templated values (and templated parts) always do: they are known at run time only. */
+export function valueFits(schema: JsonSchema, value: unknown): boolean {
+  if (isTemplated(value)) return true;
+  const fn = compile(schema);
+  return fn(value) || (fn.errors ?? []).every((e) => templatedAlong(value, e.instancePath));
+}
+
 /** Validates module arguments; `argsPath` is where the arguments are written (for locations). */
 export function checkModuleArgs(def: ModuleDef, args: Record<string, unknown>, where: Where, argsPath: YamlPath, fromFreeForm: boolean): ObiamError[] {
   const fn = compile(def.schema);

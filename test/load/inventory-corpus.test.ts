@@ -37,6 +37,15 @@ const CORPUS: Array<[string, string[]]> = [
       "two-errors.yml:9:7: error E_INVENTORY_UNKNOWN_KEY: unknown key 'host' in group 'db': did you mean 'hosts'?",
     ],
   ],
+  [
+    'conn-vars.yml',
+    [
+      'conn-vars.yml:3:25: error E_INVENTORY_BAD_VALUE: ansible_connection must be ssh or local, got "shh"',
+      'conn-vars.yml:8:25: error E_INVENTORY_BAD_VALUE: ansible_port must be a TCP port number (1-65535), got "twenty-two"',
+      'conn-vars.yml:9:27: error E_INVENTORY_BAD_VALUE: ansible_become must be true or false (yes/no), got "maybe"',
+      'conn-vars.yml:13:34: error E_INVENTORY_BAD_VALUE: ansible_become_method must be sudo or su, got "suod"',
+    ],
+  ],
   ['gv-not-mapping/inventory.yml', ['gv-not-mapping/group_vars/web.yml:1:1: error E_INVENTORY_VARS_NOT_MAPPING: group_vars/web.yml must be a mapping of variable names to values, got a list']],
   ['gv-syntax/inventory.yml', ['gv-syntax/host_vars/web1.yml:3:1: error E_YAML_SYNTAX: Flow sequence in block collection must be sufficiently indented and end with a ]']],
 ];
