@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
-import { getLab } from '../lab-fixture.js';
+import { labDown, labUp } from '../../../src/lab/lab.js';
 import { REPO, runCli, sum, workspace, type CliRun } from './run-cli.js';
 
 const SITE = path.join(REPO, 'playbooks/site.yml');
@@ -106,7 +106,8 @@ describe('playbooks/site.yml on the lab', () => {
 
   beforeAll(async () => {
     execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh')], { stdio: 'pipe' });
-    lab = getLab();
+    // A lab of its own: the deployment changes a lot on its hosts (users, /opt, services, mounts).
+    lab = await labUp({ name: 'e2e-site', hosts: 3, with: ['lb', 'storage'] });
     nodes = lab.hosts.filter((h) => h.role === 'node');
     lb = lab.hosts.find((h) => h.role === 'lb')!;
     services = lab.hosts.find((h) => h.role === 'db') ?? lab.hosts.find((h) => h.role === 'storage')!;
@@ -119,9 +120,8 @@ describe('playbooks/site.yml on the lab', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (!lab) return;
-    // Leave the shared lab as found: no product running, no listeners.
-    await runCli([path.join(workspace({ 'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: for s in wso2obiam wso2obkm; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop; done; for f in /run/obr-*.pid /run/haproxy.pid; do [ -f $f ] && kill $(cat $f); rm -f $f; done; true\n` }), 'pb.yml'), '-i', lab.inventoryFile, '--json']);
+    // labDown ends every process of the lab (products, LB, listeners) and removes its mounts.
+    if (lab) await labDown({ name: lab.name });
   }, 120_000);
 
   it('preflight lists every failure on every node and stops before any change', async () => {
