@@ -160,7 +160,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
     const abs = path.resolve(ctx.cwd, s);
     return s.includes(',') && !existsSync(abs) ? s : abs;
   });
-  const inventory = loadInventory(sources, { vault });
+  const inventory = loadInventory(sources, { vault, connections: ['ssh', 'local', ...Object.keys(ctx.transports ?? {})] });
   applyConnectionDefaults(inventory, o, ctx.cwd);
   const books: Playbook[] = [];
   const loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[] = [];

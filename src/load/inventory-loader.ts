@@ -8,13 +8,15 @@ import { EXIT, ObiamError, ObiamErrors, isObiamError, type SourceLocation } from
 import type { Vars } from '../types.js';
 import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
 import { didYouMean } from './did-you-mean.js';
-import { CONNECTION_VARS } from './inventory-schema.js';
+import { CONNECTION_VARS, connectionSchema } from './inventory-schema.js';
 import { describeSchema, shortValue, valueFits } from './validate.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './inventory.js';
 import { parseYaml, VaultedValue } from './yaml.js';
 
 export interface LoadInventoryOptions {
   vault?: VaultDecrypter;
+  /** Accepted `ansible_connection` values (the transports the run has); default ssh and local. */
+  connections?: string[];
 }
 
 /** Names Ansible treats as the implicit localhost when a pattern names them and the inventory lacks them. */
@@ -39,7 +41,7 @@ const layersOf = new WeakMap<Inventory, VarLayers>();
 
 /** Parses `-i` sources (YAML files, inventory directories, or `a,b,` host lists) into one inventory. */
 export function loadInventory(sources: string[], opts: LoadInventoryOptions = {}): Inventory {
-  const b = new InventoryBuilder(opts.vault);
+  const b = new InventoryBuilder(opts.vault, opts.connections);
   const baseDirs: string[] = [];
   for (const source of sources) {
     if (source.includes(',') && !existsSync(source)) {
@@ -197,7 +199,10 @@ class InventoryBuilder {
   /** parent -> child -> where the edge was declared (for cycle reports). */
   private readonly edges = new Map<string, Map<string, SourceLocation | undefined>>();
 
-  constructor(private readonly vault: VaultDecrypter | undefined) {
+  constructor(
+    private readonly vault: VaultDecrypter | undefined,
+    private readonly connections: string[] = ['ssh', 'local'],
+  ) {
     // As in Ansible, ungrouped is all's first child from the start.
     this.group('all').children.push('ungrouped');
     this.group('ungrouped').parents.push('all');
@@ -307,7 +312,7 @@ class InventoryBuilder {
     const out: Vars = {};
     for (const e of this.stringEntries(doc, pos, node, 'a variable name')) {
       out[e.key] = e.value === null ? null : e.value.toJS(doc, { maxAliasCount: 10_000 });
-      const schema = CONNECTION_VARS[e.key];
+      const schema = e.key === 'ansible_connection' ? connectionSchema(this.connections) : CONNECTION_VARS[e.key];
       if (schema && out[e.key] !== null && !(out[e.key] instanceof VaultedValue) && !valueFits(schema, out[e.key])) {
         this.err('E_INVENTORY_BAD_VALUE', `${e.key} must be ${describeSchema(schema)}, got ${shortValue(out[e.key])}`, pos.at(e.value), `fix ${e.key} in ${what}`);
       }

@@ -19,7 +19,6 @@ export const CONNECTION_VARS: Record<string, JsonSchema> = {
   ansible_ssh_port: port,
   ansible_user: str('a user name'),
   ansible_ssh_user: str('a user name'),
-  ansible_connection: { enum: ['ssh', 'local', 'paramiko', 'smart'], description: 'ssh or local' },
   ansible_ssh_private_key_file: str('a path to a private key file'),
   ansible_private_key_file: str('a path to a private key file'),
   ansible_ssh_known_hosts_file: str('a path to a known_hosts file'),
@@ -36,3 +35,9 @@ export const CONNECTION_VARS: Record<string, JsonSchema> = {
   ansible_ssh_retries: { description: 'a whole number', anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] },
   ansible_python_interpreter: { type: 'string', description: 'a path (accepted, not used: targets need only POSIX sh)' },
 };
+
+/** `ansible_connection`: one of the transports the run has (ssh and local; tests add their own). */
+export function connectionSchema(names: string[]): JsonSchema {
+  const all = [...new Set([...names, ...(names.includes('ssh') ? ['smart', 'paramiko'] : [])])];
+  return { enum: all, description: names.join(' or ') };
+}

@@ -33,7 +33,7 @@ function writeInventory(): string {
 
 describe('runner with a loaded inventory', () => {
   it('selects hosts by group pattern and applies host over group vars', async () => {
-    const inv = loadInventory([writeInventory()]);
+    const inv = loadInventory([writeInventory()], { connections: ['ssh', 'local', 'scripted'] });
     const pb = playbook([
       play({
         hosts: 'km:!km2',
@@ -49,7 +49,7 @@ describe('runner with a loaded inventory', () => {
   });
 
   it('--limit narrows the play and the implicit localhost runs locally', async () => {
-    const inv = loadInventory([writeInventory()]);
+    const inv = loadInventory([writeInventory()], { connections: ['ssh', 'local', 'scripted'] });
     const pb = playbook([play({ hosts: 'all', tasks: [task('command', { _raw_params: 'hello' }, { name: 'hi' })] }), play({ name: 'local', hosts: 'localhost', tasks: [task('command', { argv: ['true'] }, { name: 'local true' })] })]);
     const r = await runTest(pb, inv, {}, { limit: 'iam*,localhost' });
     expect(r.transport.execs.map((e) => e.host)).toEqual(['iam1']);
