@@ -10,6 +10,4 @@ cd "$(dirname "$0")/.."
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 run ./bin/obiam-run.js lab up
 run bash scripts/lab-artifacts.sh
-run ./bin/obiam-run.js playbooks/lab/stand-in-services.yml -i inventory/lab.yml
-run ./bin/obiam-run.js playbooks/site.yml -i inventory/lab.yml -i inventory/lab-obiam.yml \
-  --vault-password-file inventory/lab-vault-pass.txt "$@"
+run ./bin/obiam-run.js playbooks/site.yml -i inventory/lab.yml --vault-password-file inventory/lab-vault-pass.txt "$@"

@@ -15,7 +15,7 @@ function q(s: string): string {
   return JSON.stringify(s);
 }
 
-export function renderInventory(plan: LabPlan, p: InventoryPaths, header: string[]): string {
+export function renderInventory(plan: LabPlan, p: InventoryPaths, header: string[], extraGroups: string[] = []): string {
   const lines = [...header.map((h) => `# ${h}`.trimEnd()), 'all:', '  vars:'];
   lines.push(
     '    ansible_user: root',
@@ -34,6 +34,7 @@ export function renderInventory(plan: LabPlan, p: InventoryPaths, header: string
     lines.push(`    ${GROUP_OF[role]}:`, '      hosts:');
     for (const h of hosts) lines.push(`        ${h.name}: {ansible_host: ${h.ip}}`);
   }
+  lines.push(...extraGroups);
   return `${lines.join('\n')}\n`;
 }
 
@@ -52,6 +53,16 @@ export function checkedInInventory(plan: LabPlan): string {
       'Generated from src/lab/inventory.ts; test/lab/lab/inventory.test.ts keeps it in step.',
       'Key and known_hosts paths are relative to the repo root: run obiam-run from there.',
       `\`lab up\` also writes ${dir}/inventory.yml (absolute paths, the password itself).`,
+      'Groups `lab` (settings in inventory/group_vars/lab/) and `obiam` (the product nodes) make it',
+      'ready for playbooks/site.yml; for OB KM use .lab/<name>/inventory.yml with inventory/lab-obkm.yml.',
+    ],
+    [
+      '    lab:',
+      '      children:',
+      ...['node', ...EXTRA_ROLES].filter((r) => plan.hosts.some((h) => h.role === r)).map((r) => `        ${GROUP_OF[r]}: {}`),
+      '    obiam:',
+      '      children:',
+      '        nodes: {}',
     ],
   );
 }

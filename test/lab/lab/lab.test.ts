@@ -85,6 +85,14 @@ describe('lab hosts', () => {
     }
   });
 
+  it('the storage host stands in for the RDBMS and LDAP: ports 3306 and 389 accept connections', async () => {
+    // The test lab has no db/ldap hosts, so storage1 serves both.
+    const c = conns.get('node1')!;
+    const storage = host(lab, 'storage1');
+    for (const port of [3306, 389]) expect(await sh(c, `timeout 3 bash -c 'echo > /dev/tcp/${storage.ip}/${port}' && echo open`)).toBe('open');
+    expect(await sh(conns.get('node2')!, "ss -Htln 'sport = :3306' | wc -l")).toBe('0');
+  });
+
   it('hosts do not share files: a write on node1 is not seen on node2', async () => {
     await sh(conns.get('node1')!, 'echo mine > /opt/only-node1');
     expect((await conns.get('node2')!.exec('cat /opt/only-node1')).exitCode).not.toBe(0);
