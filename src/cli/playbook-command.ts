@@ -194,7 +194,8 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
   const tally = createTally();
   bus.add(tally);
-  for (const w of loadWarnings) bus.emit({ event: 'warning', message: w.message, location: w.location });
+  // Host patterns that match nothing are reported by the runner when their play starts.
+  for (const w of loadWarnings) if (!w.message.startsWith('Could not match supplied host pattern')) bus.emit({ event: 'warning', message: w.message, location: w.location });
 
   const ssh = createSshTransport({
     knownHostsFiles: o.knownHosts?.map((f) => path.resolve(ctx.cwd, f)),

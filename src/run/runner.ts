@@ -665,7 +665,8 @@ class Runner {
     try {
       const base = (): VarScope => this.scopeFor(host, task, inh, pr, check);
       let scope = base();
-      if (delegateRaw) delegatedTo = scope.render(delegateRaw, task.location);
+      // With a loop, delegate_to may name the item (`delegate_to: "{{ item }}"`): rendered per item below.
+      if (delegateRaw && task.loop === undefined) delegatedTo = scope.render(delegateRaw, task.location);
       const when = [...inh.when, ...task.when];
       let result: ModuleResult;
       if (task.loop === undefined) {
@@ -688,7 +689,10 @@ class Runner {
           const ti = Date.now();
           let r: ModuleResult;
           if (!scope.conditions(when, task.location)) r = { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
-          else r = await this.execOnce(task, host, scope, inh, check, delegatedTo);
+          else {
+            if (delegateRaw) delegatedTo = scope.render(delegateRaw, task.location);
+            r = await this.execOnce(task, host, scope, inh, check, delegatedTo);
+          }
           r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index } : {}) };
           results.push(r);
           const label = task.loopControl?.label !== undefined ? scope.render(String(task.loopControl.label), task.location) : itemLabel(item);

@@ -313,6 +313,20 @@ describe('delegate_to', () => {
     expect(r.transport.execs).toHaveLength(0);
     expect(r.recap.a!.changed).toBe(1);
   });
+
+  it('renders delegate_to per loop item (drain a node on every LB host)', async () => {
+    const pb = playbook([
+      play({
+        hosts: 'node',
+        tasks: [task('command', { _raw_params: 'drain {{ inventory_hostname }}' }, { name: 'drain', delegateTo: '{{ item }}', loop: ['lb1', 'lb2'] })],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['node', 'lb1', 'lb2']));
+    expect(r.exitCode).toBe(0);
+    expect(r.transport.execs.map((e) => e.host).sort()).toEqual(['lb1', 'lb2']);
+    // inventory_hostname stays the original host's.
+    for (const e of r.transport.execs) expect(e.script).toMatch(/drain'? '?node\b/);
+  });
 });
 
 describe('variable precedence', () => {

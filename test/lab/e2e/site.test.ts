@@ -196,23 +196,68 @@ describe('playbooks/site.yml on the lab', () => {
       expect(sum(second.recap, 'changed'), changedTasks(second)).toBe(0);
       expect(second.events.some((e) => e.task === 'Service stopped' && e.status !== 'skipped')).toBe(false);
     }, 300_000);
+
+    it('a configuration change restarts each node once, one at a time, while the LB keeps serving', async () => {
+      // Clients keep asking through the LB during the roll; none may fail.
+      let stop = false;
+      let ok = 0;
+      const failures: string[] = [];
+      const load = (async () => {
+        while (!stop) {
+          try {
+            const r = await get(lb.ip, 443, '/session');
+            if (r.status === 200) ok++;
+            else failures.push(`HTTP ${r.status}`);
+          } catch (e) {
+            failures.push((e as Error).message);
+          }
+        }
+      })();
+      let roll: CliRun;
+      try {
+        roll = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'ob_jvm_heap=160m'], { timeoutMs: 300_000 });
+      } finally {
+        stop = true;
+        await load;
+      }
+      expect(roll.code, roll.stdout + roll.stderr).toBe(0);
+      const stops = roll.events.filter((e) => e.event === 'task-start' && e.task === 'Service stopped');
+      // serial: 1 -> one node per batch, each node exactly once.
+      expect(stops.map((e) => e.hosts.length)).toEqual([1, 1, 1]);
+      expect(stops.flatMap((e) => e.hosts).sort()).toEqual(nodes.slice(0, 3).map((n) => n.name).sort());
+      expect(failures, failures.slice(0, 5).join('\n')).toEqual([]);
+      expect(ok).toBeGreaterThan(20);
+      for (const n of nodes.slice(0, 3)) {
+        const h = await health(n);
+        expect(h.status).toBe('UP');
+        expect(h.members.length).toBe(3);
+      }
+      const again = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'ob_jvm_heap=160m'], { timeoutMs: 300_000 });
+      expect(sum(again.recap, 'changed'), changedTasks(again)).toBe(0);
+    }, 600_000);
   });
 
-  describe('OB KM 1.5.0 on 2 nodes', () => {
+  describe('OB KM 1.5.0 on 2 nodes behind nginx', () => {
     it('deploys a 2-member cluster, and a second run changes nothing', async () => {
       await tasks(lab, nodes.slice(0, 3).map((n) => n.name).join(':'), '    - service: { name: wso2obiam, state: stopped }\n');
+      // This deployment uses nginx as the LB (the alternative to HAProxy): HAProxy goes first.
+      await tasks(lab, lb.name, '    - shell: kill $(cat /run/haproxy.pid) && rm -f /run/haproxy.pid\n');
       const two = nodes.slice(0, 2);
       const inv = overlay('obkm', two);
-      const run = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 600_000 });
+      const nginx = ['-e', 'lb_kind=nginx'];
+      const run = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', ...nginx], { timeoutMs: 600_000 });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       for (const n of two) {
         const h = await health(n);
         expect(h.status).toBe('UP');
         expect([...h.members].sort()).toEqual(two.map((x) => `${x.ip}:4000`).sort());
       }
-      const r = JSON.parse((await get(lb.ip, 443, '/session')).body) as { node: string };
-      expect(two.map((n) => n.name)).toContain(r.node);
-      const second = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 300_000 });
+      const first = await get(lb.ip, 443, '/session');
+      const pinned = (JSON.parse(first.body) as { node: string }).node;
+      expect(two.map((n) => n.name)).toContain(pinned);
+      const cookie = first.setCookie.map((c) => c.split(';')[0]).join('; ');
+      for (let i = 0; i < 4; i++) expect((JSON.parse((await get(lb.ip, 443, '/session', cookie)).body) as { node: string }).node).toBe(pinned);
+      const second = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', ...nginx], { timeoutMs: 300_000 });
       expect(second.code, second.stdout + second.stderr).toBe(0);
       expect(sum(second.recap, 'changed'), `${changedTasks(second)}\nFIRST RUN:\n${changedTasks(run)}`).toBe(0);
     }, 900_000);
