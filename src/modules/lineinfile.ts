@@ -163,6 +163,9 @@ export interface TextEditOptions {
   group?: string;
   /** The file is missing and create is off: what to return (lineinfile fails for present, skips for absent). */
   onMissing: () => ModuleResult;
+  /** Bytes to text and back (default UTF-8); the xml module follows the file's declared encoding. */
+  decode?: (raw: Buffer) => string;
+  encode?: (text: string) => Buffer;
 }
 
 /**
@@ -188,7 +191,7 @@ export async function editRemoteText(
     if (r.exitCode !== 0) throw fileError(ctx, 'E_READ_FILE', `cannot read ${o.path} on ${ctx.host}: ${r.stderr.trim()}`);
     raw = Buffer.from(r.stdout, 'base64');
   }
-  const before = raw ? raw.toString('utf8') : '';
+  const before = raw ? (o.decode ? o.decode(raw) : raw.toString('utf8')) : '';
   const ed = edit(before, st.exists);
   const contentChanged = ed.changed || (!st.exists && ed.after !== before);
   const attrs = attrsDiffer(st, o);
@@ -206,7 +209,7 @@ export async function editRemoteText(
   if (contentChanged) {
     const r = await installFile(ctx, {
       dest: real,
-      content: Buffer.from(ed.after, 'utf8'),
+      content: o.encode ? o.encode(ed.after) : Buffer.from(ed.after, 'utf8'),
       mode: resolveMode(o.mode, st.exists ? parseInt(st.mode, 8) : 0o644, false),
       owner: o.owner,
       group: o.group,

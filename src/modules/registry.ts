@@ -24,6 +24,7 @@ import { lineinfileModule } from './lineinfile.js';
 import { blockinfileModule } from './blockinfile.js';
 import { statModule } from './stat.js';
 import { unarchiveModule } from './unarchive.js';
+import { xmlModule } from './xml.js';
 
 const MODULES: ModuleDef<any>[] = [
   copyModule,
@@ -31,6 +32,7 @@ const MODULES: ModuleDef<any>[] = [
   fileModule,
   lineinfileModule,
   blockinfileModule,
+  xmlModule,
   statModule,
   unarchiveModule,
   debugModule,

@@ -1,5 +1,5 @@
-// Shared helpers of the file-content modules (copy, template, file, lineinfile, blockinfile, stat,
-// unarchive). The cost model: ONE exec reads everything a task needs about its paths (a combined
+// Shared helpers of the file-content modules (copy, template, file, lineinfile, blockinfile, xml,
+// stat, unarchive). The cost model: ONE exec reads everything a task needs about its paths (a combined
 // probe), the controller decides, and ONE more exec (or one putFile plus a finishing exec for big
 // files) applies. Content is compared by a hash computed on the target; files are never downloaded
 // to compare.
