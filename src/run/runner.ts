@@ -186,7 +186,9 @@ class Runner {
       this.emit({ event: 'play-end', play: play.name });
       return false;
     }
-    const batches = computeBatches(hosts, play.serial);
+    // `serial: "{{ roll_serial | default(1) }}"`: rendered with play-level variables and extra vars.
+    const serial = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? this.templater.render(v, { ...play.vars, ...play.varsFromFiles, ...this.opts.extraVars }) : v));
+    const batches = computeBatches(hosts, serial);
     const pr: PlayRun = { play, allHosts: hosts, batch: [], ended: new Set(), endPlay: false, notified: new Map() };
     let stop = false;
     for (let i = 0; i < batches.length && !pr.endPlay; i++) {

@@ -47,6 +47,13 @@ describe('handlers', () => {
 });
 
 describe('serial batches', () => {
+  it('a templated serial is rendered with play vars and extra vars', async () => {
+    const pb = playbook([play({ serial: ['{{ roll_serial | default(1) }}'], tasks: [cmd('x')] })]);
+    const batchesOf = (r: Awaited<ReturnType<typeof runTest>>): string[][] => r.events.filter((e) => e.event === 'batch-start').map((e) => (e as { hosts: string[] }).hosts);
+    expect(batchesOf(await runTest(pb, inventory(['h1', 'h2', 'h3'])))).toEqual([['h1'], ['h2'], ['h3']]);
+    expect(batchesOf(await runTest(pb, inventory(['h1', 'h2', 'h3']), {}, { extraVars: { roll_serial: 2 } }))).toEqual([['h1', 'h2'], ['h3']]);
+  });
+
   it('runs batches in order and a failed host drops out', async () => {
     const hosts = ['h1', 'h2', 'h3', 'h4', 'h5'];
     const pb = playbook([play({ serial: [1, '50%'], tasks: [cmd('first'), cmd('second')] })]);
