@@ -3,84 +3,12 @@
 // form one cluster, sticky through the LB, sharing userstores; a second run changes nothing;
 // then OB KM 1.5.0 on 2 nodes. Artifacts come from scripts/lab-artifacts.sh.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
-import { REPO, runCli, sum, workspace, type CliRun } from './run-cli.js';
-
-const SITE = path.join(REPO, 'playbooks/site.yml');
-const VAULT = ['--vault-password-file', path.join(REPO, 'inventory/lab-vault-pass.txt')];
-const BUILD = path.join(REPO, 'lab-product/build');
-const HEALTH = '/api/health-check/v1.0/health';
-
-interface Reply {
-  status: number;
-  body: string;
-  setCookie: string[];
-}
-
-/** One HTTPS request; the lab's certificates are self-signed. */
-function get(host: string, port: number, p: string, cookie?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      { host, port, path: p, rejectUnauthorized: false, agent: false, headers: cookie ? { Cookie: cookie } : {}, timeout: 10_000 },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers['set-cookie'] ?? [] }));
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`timeout ${host}:${port}${p}`)));
-  });
-}
-
-async function health(h: LabHost): Promise<{ status: string; node: string; members: string[]; userstores: string[] }> {
-  const r = await get(h.ip, 9446, HEALTH);
-  return JSON.parse(r.body) as { status: string; node: string; members: string[]; userstores: string[] };
-}
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > end) throw new Error(`${what}: still not true after ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/** A lab overlay inventory: product group `group` over `nodes`, lab vars from inventory/group_vars/lab/. */
-function overlay(group: 'obiam' | 'obkm', nodes: LabHost[]): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'obr-site-'));
-  mkdirSync(path.join(dir, 'group_vars'));
-  symlinkSync(path.join(REPO, 'inventory/group_vars/lab'), path.join(dir, 'group_vars/lab'));
-  const hosts = nodes.map((n) => `        ${n.name}: {}`).join('\n');
-  writeFileSync(path.join(dir, 'site.yml'), `lab:\n  children:\n    ${group}:\n      hosts:\n${hosts}\n    lb: {}\n    storage: {}\n`);
-  return path.join(dir, 'site.yml');
-}
-
-/** `host: task` of every changed result, so a failed idempotence check says what changed. */
-function changedTasks(r: CliRun): string {
-  return r.events.filter((e) => e.event === 'host-result' && e.status === 'changed').map((e) => `${e.host}: ${e.task} ${JSON.stringify(e.result).slice(0, 300)}`).join('\n');
-}
-
-/** Runs a few ad hoc tasks on lab hosts through the CLI (listeners, files, stopping services). */
-async function tasks(lab: LabInfo, hosts: string, body: string): Promise<CliRun> {
-  const dir = workspace({ 'pb.yml': `- hosts: ${hosts}\n  gather_facts: false\n  tasks:\n${body}` });
-  const r = await runCli([path.join(dir, 'pb.yml'), '-i', lab.inventoryFile, '--json']);
-  expect(r.code, r.stdout + r.stderr).toBe(0);
-  return r;
-}
+import { BUILD, SITE, VAULT, changedTasks, get, health, overlay, tasks, until } from './cluster.js';
+import { REPO, runCli, sum, type CliRun } from './run-cli.js';
 
 const LISTENER = (port: number, tag: string): string => `
     - name: listener ${tag}
