@@ -337,11 +337,13 @@ class Loader {
     return this.expandRole(rolePath, name, params, d, where, acc, chain, 'main.yml');
   }
 
-  expandRole(rolePath: string, name: string, params: Vars, d: Map_, where: Where, acc: PlayAcc, chain: string[], tasksFrom: string): TaskNode[] {
+  /** `allowDuplicates`: import_role/include_role run the role each time (as Ansible's default). */
+  expandRole(rolePath: string, name: string, params: Vars, d: Map_, where: Where, acc: PlayAcc, chain: string[], tasksFrom: string, allowDuplicates = false): TaskNode[] {
     const meta = this.roleFile(rolePath, 'meta', 'main.yml');
     const metaData = meta && isMap(meta.data) ? meta.data : {};
     const key = `${rolePath}\0${tasksFrom}\0${JSON.stringify(params)}`;
-    if (acc.seenRoles.has(key) && metaData.allow_duplicates !== true) return [];
+    const seen = acc.seenRoles.has(key);
+    if (seen && !allowDuplicates && metaData.allow_duplicates !== true) return [];
     acc.seenRoles.add(key);
 
     const nodes: TaskNode[] = [];
@@ -363,7 +365,9 @@ class Loader {
     const ctx: TaskCtx = { y: tasksFile!, dir: path.join(rolePath, 'tasks'), role, handler: false, stack: tasksFile ? [tasksFile.file] : [], play: acc };
     const own = tasksFile ? this.taskList(tasksFile.data, { y: tasksFile, path: [] }, ctx) : [];
     const handlersFile = this.roleFile(rolePath, 'handlers', 'main.yml');
-    if (handlersFile) acc.handlers.push(...(this.taskList(handlersFile.data, { y: handlersFile, path: [] }, { ...ctx, y: handlersFile, dir: path.join(rolePath, 'handlers'), handler: true }) as Handler[]));
+    // A role's handlers are the play's once, however often the role runs.
+    const handlersSeen = acc.roles.filter((r) => r.path === rolePath).length > 1;
+    if (handlersFile && !handlersSeen) acc.handlers.push(...(this.taskList(handlersFile.data, { y: handlersFile, path: [] }, { ...ctx, y: handlersFile, dir: path.join(rolePath, 'handlers'), handler: true }) as Handler[]));
 
     // Keywords on the role entry (when, tags, become ...) apply to each of its tasks: a block carries them.
     const kw = pickKeywords(d);
@@ -681,7 +685,7 @@ class Loader {
     if (!rolePath) return [];
     const params: Vars = isMap(d.vars) ? { ...d.vars } : {};
     const tasksFrom = typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main.yml';
-    const nodes = this.expandRole(rolePath, spec.name, params, {}, { y: where.y, path: [...where.path, key] }, ctx.play, [], tasksFrom);
+    const nodes = this.expandRole(rolePath, spec.name, params, {}, { y: where.y, path: [...where.path, key] }, ctx.play, [], tasksFrom, spec.allow_duplicates !== false);
     // The entry's own `vars:` went to role params; the block carries the rest of its keywords.
     return wrapIfKeywords(nodes, { ...d, vars: undefined }, { ...common, vars: {} });
   }

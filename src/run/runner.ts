@@ -589,7 +589,12 @@ class Runner {
   private record(host: string, task: string, status: HostStatus, result: Record<string, unknown>, t0: number, inh: Inherit, extra: { delegatedTo?: string; noLog?: boolean } = {}): HostStatus {
     const c = this.countsOf(host);
     let final = status;
-    if (status === 'failed' && inh.rescuable) final = 'rescued';
+    if (status === 'failed' && inh.rescuable) {
+      final = 'rescued';
+      // What the rescue section can read, as in Ansible.
+      this.setHostFact(host, 'ansible_failed_task', { name: task });
+      this.setHostFact(host, 'ansible_failed_result', result);
+    }
     switch (final) {
       case 'ok':
         c.ok++;

@@ -411,6 +411,23 @@ describe('roles', () => {
     expect(p!.tasks.map((t) => t.role?.params)).toEqual([{ x: 3 }]);
   });
 
+  it('import_role runs the role each time it is imported (a roles: entry runs once)', () => {
+    const [p] = plays({
+      'site.yml': `- hosts: all
+  roles: [r, r]
+  tasks:
+    - import_role: {name: r, tasks_from: step.yml}
+    - import_role: {name: r, tasks_from: step.yml}
+`,
+      'roles/r/tasks/main.yml': '- debug: msg=main\n',
+      'roles/r/tasks/step.yml': '- debug: msg=step\n',
+      'roles/r/handlers/main.yml': '- name: h\n  debug: msg=h\n',
+    });
+    expect(p!.roleTasks).toHaveLength(1);
+    expect(p!.tasks.map((t) => (t as { args: { msg: string } }).args.msg)).toEqual(['step', 'step']);
+    expect(p!.handlers.map((h) => h.name)).toEqual(['h']);
+  });
+
   it('looks in the rolesPath option when the role is not beside the playbook', () => {
     const shared = workspace({ 'extra/tasks/main.yml': '- debug: msg=extra\n' });
     const dir = workspace({ 'site.yml': '- hosts: all\n  roles: [extra]\n' });

@@ -155,6 +155,17 @@ describe('block / rescue / always', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('rescue reads ansible_failed_task and ansible_failed_result', async () => {
+    const pb = playbook([
+      play({
+        tasks: [block([cmd('risky')], { rescue: [task('set_fact', { seen: '{{ ansible_failed_task.name }} rc={{ ansible_failed_result.rc }}' }, { name: 'seen' })] })],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['a']), { rules: [{ match: 'risky', rc: 3 }] });
+    expect(r.exitCode).toBe(0);
+    expect((r.results('seen')[0]!.result as { ansible_facts: Record<string, unknown> }).ansible_facts).toEqual({ seen: 'risky rc=3' });
+  });
+
   it('a failure in rescue fails the host; always still runs', async () => {
     const pb = playbook([play({ tasks: [block([cmd('risky')], { rescue: [cmd('recover')], always: [cmd('cleanup')] }), cmd('after')] })]);
     const r = await runTest(pb, inventory(['a']), { rules: [{ match: 'risky', rc: 1 }, { match: 'recover', rc: 1 }] });

@@ -1,14 +1,24 @@
 // playbooks/rolling-restart.yml on a 3-node OB IAM cluster (lab stand-in) behind HAProxy, under a
 // continuous load through the LB: sticky clients (with the SERVERID cookie) and new clients.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { SITE, VAULT, get, health, overlay, tasks } from './cluster.js';
-import { REPO, runCli, type CliRun } from './run-cli.js';
-import { execFileSync } from 'node:child_process';
+import { REPO, runCli, sum, type CliRun } from './run-cli.js';
 
 const ROLL = path.join(REPO, 'playbooks/rolling-restart.yml');
+const UPGRADE = path.join(REPO, 'playbooks/rolling-upgrade.yml');
+
+/** A stand-in pack of another version (and one that refuses to start) built from source. */
+function buildPack(version: string, failStart = false): string {
+  const out = mkdtempSync(path.join(tmpdir(), 'obr-pack-'));
+  execFileSync('bash', [path.join(REPO, 'lab-product/build.sh'), '--out', out, '--obiam-version', version, ...(failStart ? ['--fail-start'] : [])], { stdio: 'pipe' });
+  return path.join(out, `wso2-obiam-${version}.zip`);
+}
 
 interface Sample {
   t: number;
@@ -63,25 +73,28 @@ describe('rolling restart under load', () => {
     if (lab) await labDown({ name: lab.name });
   }, 120_000);
 
-  it('restarts every node once with 0 failed requests; sticky clients move only off the node being rolled', async () => {
+  /** Runs `args` through the CLI while 6 clients load the LB; keeps the load on until 2000 requests. */
+  async function underLoad(args: string[]): Promise<{ run: CliRun; sticky: Sample[][]; all: Sample[] }> {
     let done = false;
     const sticky: Sample[][] = [[], [], []];
     const fresh: Sample[][] = [[], [], []];
     const load = Promise.all([...sticky.map((s) => client(lb.ip, true, () => done, s)), ...fresh.map((s) => client(lb.ip, false, () => done, s))]);
-    let roll: CliRun;
+    let run: CliRun;
     try {
-      // A little traffic first, so every sticky client is pinned before the roll starts.
       await new Promise((r) => setTimeout(r, 1000));
-      roll = await runCli([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 300_000 });
-      // Keep the load on until it has seen at least 2000 requests (the roll itself is quick).
+      run = await runCli(args, { timeoutMs: 600_000 });
       while ([...sticky, ...fresh].reduce((n, s) => n + s.length, 0) < 2000) await new Promise((r) => setTimeout(r, 100));
     } finally {
       done = true;
       await load;
     }
+    return { run, sticky, all: [...sticky, ...fresh].flat() };
+  }
+
+  it('restarts every node once with 0 failed requests; sticky clients move only off the node being rolled', async () => {
+    const { run: roll, sticky, all } = await underLoad([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json']);
     expect(roll.code, roll.stdout + roll.stderr).toBe(0);
 
-    const all = [...sticky, ...fresh].flat();
     const failed = all.filter((s) => !s.ok);
     expect(failed.map((f) => f.error).slice(0, 5), `${failed.length} of ${all.length} failed`).toEqual([]);
     expect(all.length).toBeGreaterThanOrEqual(2000);
@@ -120,6 +133,42 @@ describe('rolling restart under load', () => {
       expect(h.members.length).toBe(3);
     }
   }, 600_000);
+
+  it('upgrades every node to a new build with 0 failed requests; a second run changes nothing', async () => {
+    const pack = buildPack('2.0.1');
+    const args = [UPGRADE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'product_version=2.0.1', '-e', `product_pack=${pack}`];
+    const { run, all } = await underLoad(args);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const failed = all.filter((x) => !x.ok);
+    expect(failed.map((f) => f.error).slice(0, 5), `${failed.length} of ${all.length} failed`).toEqual([]);
+    for (const n of nodes) {
+      const h = (await health(n)) as { version?: string; status: string; members: string[] };
+      expect(h.version, n.name).toBe('2.0.1');
+      expect(h.members.length).toBe(3);
+    }
+    console.log(`rolling upgrade under load: ${all.length} requests, ${failed.length} failed`);
+    const again = await runCli(args, { timeoutMs: 300_000 });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(sum(again.recap, 'changed')).toBe(0);
+  }, 900_000);
+
+  it('a build that fails to start: the first node is rolled back, the rest untouched, 0 failed requests, exit 2', async () => {
+    const pack = buildPack('2.0.2', true);
+    const { run, all } = await underLoad([UPGRADE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'product_version=2.0.2', '-e', `product_pack=${pack}`, '-e', 'ob_start_timeout=20']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('the upgrade to 2.0.2 failed');
+    const failed = all.filter((x) => !x.ok);
+    expect(failed.map((f) => f.error).slice(0, 5), `${failed.length} of ${all.length} failed`).toEqual([]);
+    // Only the first node was touched, and it is back on 2.0.1 like the others.
+    const stopped = run.events.filter((e) => e.event === 'host-result' && e.task === 'Service stopped for the upgrade').map((e) => e.host);
+    expect(stopped).toEqual([nodes[0]!.name]);
+    for (const n of nodes) {
+      const h = (await health(n)) as { version?: string; status: string; members: string[] };
+      expect(h.status).toBe('UP');
+      expect(h.version, n.name).toBe('2.0.1');
+      expect(h.members.length).toBe(3);
+    }
+  }, 900_000);
 
   it('refuses to start when a node is down, and touches nothing', async () => {
     await tasks(lab, nodes[2]!.name, '    - service: { name: wso2obiam, state: stopped }\n');
