@@ -56,7 +56,7 @@ export function which(bin: string): string | undefined {
 }
 
 /** Linux, root, and every package present; each failure says exactly what to do. */
-export function preflight(systemd: boolean): void {
+export function preflight(systemd: boolean, find: (bin: string) => string | undefined = which): void {
   if (process.platform !== 'linux') {
     throw new ObiamError('E_LAB_NOT_LINUX', `the lab needs Linux namespaces; this is ${process.platform}`, {
       remedy: 'run `obiam-run lab` on a Linux machine or VM (as root)',
@@ -67,7 +67,7 @@ export function preflight(systemd: boolean): void {
       remedy: 'run it as root, e.g. `sudo obiam-run lab up`',
     });
   }
-  const missing = [...new Set(NEEDED.filter((n) => (!n.systemdOnly || systemd) && !which(n.bin)).map((n) => n.pkg))];
+  const missing = [...new Set(NEEDED.filter((n) => (!n.systemdOnly || systemd) && !find(n.bin)).map((n) => n.pkg))];
   if (missing.length > 0) {
     throw new ObiamError('E_LAB_MISSING_PACKAGE', `missing package${missing.length > 1 ? 's' : ''} for the lab: ${missing.join(', ')}`, {
       remedy: `apt-get install -y ${missing.join(' ')}`,

@@ -424,7 +424,7 @@ describe('roles', () => {
       'roles/r/handlers/main.yml': '- name: h\n  debug: msg=h\n',
     });
     expect(p!.roleTasks).toHaveLength(1);
-    expect(p!.tasks.map((t) => (t as { args: { msg: string } }).args.msg)).toEqual(['step', 'step']);
+    expect(p!.tasks.map((t) => (t as unknown as { args: { msg: string } }).args.msg)).toEqual(['step', 'step']);
     expect(p!.handlers.map((h) => h.name)).toEqual(['h']);
   });
 

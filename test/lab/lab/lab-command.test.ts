@@ -1,5 +1,9 @@
 // `obiam-run lab` in-process: status of the running test lab, and the stable error codes.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { preflight } from '../../../src/lab/sys.js';
+import { ObiamError } from '../../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { labCommand } from '../../../src/cli/lab-command.js';
 import { EXIT } from '../../../src/errors.js';
@@ -46,5 +50,22 @@ describe('obiam-run lab', () => {
     expect((await cli(['up', '--name', 'x1', '--with', 'lb,cache'])).error).toMatchObject({ code: 'E_LAB_OPTIONS', exitCode: EXIT.BAD_OPTIONS });
     expect((await cli(['up', '--name', 'Bad_Name'])).error).toMatchObject({ code: 'E_LAB_OPTIONS' });
     expect((await cli(['up', '--name', 'x1', '--hosts', 'three'])).error).toMatchObject({ code: 'E_LAB_OPTIONS' });
+  });
+
+  it('refuses clearly when not root, and names the apt-get line for a missing package', () => {
+    const bin = path.resolve('bin/obiam-run.js');
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'lab', 'up', '--name', 'nonroot'], { encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } });
+    expect(r.status).toBe(EXIT.ERROR);
+    expect(r.stderr).toContain('error E_LAB_NOT_ROOT');
+    expect(r.stderr).toContain('sudo obiam-run lab up');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    let err: unknown;
+    try {
+      preflight(true, (b) => (b === 'sshfs' || b === 'systemd-nspawn' ? undefined : `/usr/bin/${b}`));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ObiamError);
+    expect(err).toMatchObject({ code: 'E_LAB_MISSING_PACKAGE', remedy: 'apt-get install -y sshfs systemd-container' });
   });
 });
