@@ -145,7 +145,9 @@ export function buildKillScript(pid: number): string {
   const list =
     `ps -e -o pid= -o ppid= | awk -v root=${pid} ` +
     sq('{ par[$1]=$2 } END { for (p in par) { q=p; n=0; while ((q in par) && q != root && q > 1 && n++ < 1000) q=par[q]; if (q == root) print p } }');
-  return `l=$(${list}); [ -n "$l" ] || exit 0; kill -TERM $l 2>/dev/null; sleep 1; kill -KILL $l 2>/dev/null; exit 0`;
+  // Stopped first, so that no process of the tree runs on (e.g. the next command of a script after its
+  // child died) between the TERMs to its members; the TERMs take effect as the tree continues.
+  return `l=$(${list}); [ -n "$l" ] || exit 0; kill -STOP $l 2>/dev/null; kill -TERM $l 2>/dev/null; kill -CONT $l 2>/dev/null; sleep 1; kill -KILL $l 2>/dev/null; exit 0`;
 }
 
 type Frame =
