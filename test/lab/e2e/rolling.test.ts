@@ -134,6 +134,28 @@ describe('rolling restart under load', () => {
     }
   }, 600_000);
 
+  it('behind nginx too: 0 failed requests while every node is restarted', async () => {
+    // The LB becomes nginx (HAProxy stopped), the roll drains by configuration and graceful reload.
+    await tasks(lab, lb.name, '    - shell: kill $(cat /run/haproxy.pid) && rm -f /run/haproxy.pid\n');
+    const nginx = ['-e', 'lb_kind=nginx'];
+    const site = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', ...nginx], { timeoutMs: 300_000 });
+    expect(site.code, site.stdout + site.stderr).toBe(0);
+    try {
+      const { run, all } = await underLoad([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', ...nginx]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const failed = all.filter((x) => !x.ok);
+      expect(failed.map((f) => f.error).slice(0, 5), `${failed.length} of ${all.length} failed`).toEqual([]);
+      const downs = run.events.filter((e) => e.event === 'task-start' && e.task === 'Node marked down in the nginx configuration');
+      expect(downs.map((e) => e.hosts.length)).toEqual([1, 1, 1]);
+      console.log(`rolling restart behind nginx: ${all.length} requests, ${failed.length} failed`);
+    } finally {
+      // Back to HAProxy for the tests that follow.
+      await tasks(lab, lb.name, '    - shell: kill $(cat /run/nginx-obiam.pid) && rm -f /run/nginx-obiam.pid\n');
+      const back = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], { timeoutMs: 300_000 });
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+    }
+  }, 900_000);
+
   it('upgrades every node to a new build with 0 failed requests; a second run changes nothing', async () => {
     const pack = buildPack('2.0.1');
     const args = [UPGRADE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'product_version=2.0.1', '-e', `product_pack=${pack}`];
