@@ -192,6 +192,18 @@ describe('rolling restart under load', () => {
     }
   }, 900_000);
 
+  it('refuses a batch larger than roll_max_unavailable or one taking every member out', async () => {
+    for (const [extra, text] of [
+      [['-e', 'roll_serial=2'], 'takes 2 of 3 nodes out at once; roll_max_unavailable is 1'],
+      [['-e', 'roll_serial=100%', '-e', 'roll_max_unavailable=3'], 'takes 3 of 3 nodes out at once'],
+    ] as const) {
+      const r = await runCli([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', ...extra], { timeoutMs: 120_000 });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toContain(text);
+      expect(r.events.some((e) => e.task === 'Drain the node on the load balancer' || e.task === 'Service stopped')).toBe(false);
+    }
+  }, 180_000);
+
   it('refuses to start when a node is down, and touches nothing', async () => {
     await tasks(lab, nodes[2]!.name, '    - service: { name: wso2obiam, state: stopped }\n');
     try {
