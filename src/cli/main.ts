@@ -4,13 +4,12 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, ObiamError, ObiamErrors, formatError } from '../errors.js';
 import { redact } from '../redact.js';
-import { loadVaultSecrets, type PromptFn } from '../vault/secrets.js';
-import { createVaultDecrypter } from '../vault/vault.js';
+import type { PromptFn } from '../vault/secrets.js';
 import type { Transport } from '../transport/types.js';
 import { inventoryCommand } from './inventory-command.js';
 import { labCommand } from './lab-command.js';
 import { collect, isCommanderUsageCode } from './options.js';
-import { configurePlaybookCommand, type CliContext } from './playbook-command.js';
+import { configurePlaybookCommand, loadVault, type CliContext } from './playbook-command.js';
 import { vaultCommand } from './vault-command.js';
 
 /** What main() talks to; every field defaults to the real process (tests pass their own). */
@@ -97,18 +96,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run obiam-run --help for the options)');
   configurePlaybookCommand(program, ctx);
-  const loadVault = async (o: VaultFlags) => {
-    const secrets = await loadVaultSecrets({
-      passwordFiles: o.vaultPasswordFile,
-      vaultIds: o.vaultId,
-      askVaultPass: o.askVaultPass,
-      envFile: ctx.env.OBIAM_VAULT_PASSWORD_FILE || undefined,
-      prompt: ctx.prompt,
-      cwd: ctx.cwd,
-    });
-    return secrets.length > 0 ? createVaultDecrypter(secrets) : undefined;
-  };
-  const inventory: Command = inventoryCommand({ out: ctx.out, loadVault: () => loadVault(inventory.opts<VaultFlags>()) });
+  const inventory: Command = inventoryCommand({ out: ctx.out, loadVault: () => loadVault(inventory.opts<VaultFlags>(), ctx) });
   withVaultFlags(inventory);
   program.addCommand(inventory);
   program.addCommand(vaultCommand({ out: ctx.out, err: ctx.err, prompt: ctx.prompt, env: ctx.env, cwd: ctx.cwd }));

@@ -127,7 +127,11 @@ export function configurePlaybookCommand(cmd: Command, ctx: CliContext): Command
 }
 
 
-async function loadVault(o: PlaybookOptions, ctx: CliContext): Promise<VaultDecrypter | undefined> {
+/** Vault secrets from the password flags (and OBIAM_VAULT_PASSWORD_FILE); shared by every command that reads vaulted data. */
+export async function loadVault(
+  o: Pick<PlaybookOptions, 'vaultPasswordFile' | 'vaultId' | 'askVaultPass'>,
+  ctx: Pick<CliContext, 'env' | 'prompt' | 'cwd'>,
+): Promise<VaultDecrypter | undefined> {
   const secrets = await loadVaultSecrets({
     passwordFiles: o.vaultPasswordFile,
     vaultIds: o.vaultId,
@@ -165,7 +169,10 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   const books: Playbook[] = [];
   const loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[] = [];
   for (const f of files) {
-    const loaded = loadPlaybook(path.resolve(ctx.cwd, f), { vault, inventory });
+    // Listing modes warn about host patterns that match nothing at load time; a run has the runner
+    // warn when the play starts.
+    const listOnly = o.syntaxCheck || o.listHosts || o.listTasks || o.listTags;
+    const loaded = loadPlaybook(path.resolve(ctx.cwd, f), { vault, inventory: listOnly ? inventory : undefined });
     books.push(loaded.playbook);
     for (const w of loaded.warnings) loadWarnings.push(typeof w === 'string' ? { message: w } : w);
   }
@@ -194,8 +201,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
   const tally = createTally();
   bus.add(tally);
-  // Host patterns that match nothing are reported by the runner when their play starts.
-  for (const w of loadWarnings) if (!w.message.startsWith('Could not match supplied host pattern')) bus.emit({ event: 'warning', message: w.message, location: w.location });
+  for (const w of loadWarnings) bus.emit({ event: 'warning', message: w.message, location: w.location });
 
   const ssh = createSshTransport({
     knownHostsFiles: o.knownHosts?.map((f) => path.resolve(ctx.cwd, f)),

@@ -187,7 +187,7 @@ class Runner {
       return false;
     }
     // `serial: "{{ roll_serial | default(1) }}"`: rendered with play-level variables and extra vars.
-    const serial = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? this.templater.render(v, { ...play.vars, ...play.varsFromFiles, ...this.opts.extraVars }) : v));
+    const serial = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? this.templater.render(v, this.playLevelVars(play)) : v));
     const batches = computeBatches(hosts, serial);
     const pr: PlayRun = { play, allHosts: hosts, batch: [], ended: new Set(), endPlay: false, notified: new Map() };
     let stop = false;
@@ -305,11 +305,21 @@ class Runner {
     await this.runTask(node, pr, inh, hosts, name, handler);
   }
 
+  /** Variables known before any host: play vars, vars_files and extra vars (task names, serial). */
+  private playLevelVars(play: Play): Vars {
+    return { ...play.vars, ...play.varsFromFiles, ...this.opts.extraVars };
+  }
+
+  /** Magic variables that are the same for every host of the run. */
+  private runMagic(hostvars: Record<string, Vars>): Vars {
+    return { groups: this.groups, hostvars, playbook_dir: this.opts.playbook.dir, ansible_diff_mode: this.opts.diff, omit: OMIT };
+  }
+
   private displayName(node: Task | Meta | IncludeTasks, play: Play): string {
     const raw = node.name ?? (node.kind === 'task' ? node.module : node.kind === 'meta' ? `meta: ${node.action}` : `include_tasks: ${node.file}`);
     try {
       // Task names are rendered with play-level variables only, as Ansible does.
-      return this.templater.render(raw, { ...play.vars, ...play.varsFromFiles, ...this.opts.extraVars });
+      return this.templater.render(raw, this.playLevelVars(play));
     } catch {
       return raw;
     }
@@ -361,20 +371,16 @@ class Runner {
   private scopeFor(host: string, node: { vars: Vars; role?: RoleContext }, inh: Inherit, pr: PlayRun, check = this.opts.check): VarScope {
     const role = node.role ?? inh.role;
     const magic: Vars = {
-      groups: this.groups,
-      hostvars: this.hostvarsProxy(pr),
+      ...this.runMagic(this.hostvarsProxy(pr)),
       play_hosts: this.active(pr, pr.allHosts),
       ansible_play_hosts: this.active(pr, pr.allHosts),
       ansible_play_hosts_all: pr.allHosts,
       ansible_play_batch: this.active(pr, pr.batch),
       ansible_play_name: pr.play.name,
       ansible_check_mode: check,
-      ansible_diff_mode: this.opts.diff,
       ansible_run_tags: this.opts.tags.length ? this.opts.tags : ['all'],
       ansible_skip_tags: this.opts.skipTags,
       ansible_verbosity: this.opts.verbosity,
-      playbook_dir: this.opts.playbook.dir,
-      omit: OMIT,
       ...(role ? { role_name: role.name, role_path: role.path } : {}),
     };
     const vars = composeTaskVars({
@@ -410,7 +416,7 @@ class Runner {
             varsFiles: pr.play.varsFromFiles,
             hostFacts: this.hostFacts.get(h),
             // Another host's variables may refer to run-wide magic variables (playbook_dir, groups ...).
-            magic: { groups: this.groups, hostvars: proxy, playbook_dir: this.opts.playbook.dir, ansible_check_mode: this.opts.check, ansible_diff_mode: this.opts.diff, omit: OMIT },
+            magic: { ...this.runMagic(proxy), ansible_check_mode: this.opts.check },
             extra: this.opts.extraVars,
           }),
           this.templater,
