@@ -22,6 +22,8 @@ export interface MainIo {
   prompt?: PromptFn;
   /** An abort signal for the run; when absent, SIGINT/SIGTERM are wired to one. */
   signal?: AbortSignal;
+  /** The gentler first stop (a serial play finishes its batch); with `signal` in tests. */
+  stopRequest?: AbortSignal;
   transports?: Record<string, Transport>;
 }
 
@@ -111,10 +113,17 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const err = io.err ?? ((s: string) => void process.stderr.write(s));
   let exitCode: number = EXIT.OK;
   const abort = new AbortController();
+  const stop = new AbortController();
   let signals = 0;
+  // Three steps, so that a roll is never cut in the middle of a node by one impatient Ctrl-C:
+  // 1) stop at the next safe point (a serial play finishes its batch), 2) stop after the running
+  // tasks, 3) quit at once (the lock is still released; the journal says where the run was).
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals === 1) {
+      err(`\n${sig}: stopping at the next safe point; a rolling play first finishes the hosts it is working on (again: stop after the running tasks; a third time: quit at once)\n`);
+      stop.abort();
+    } else if (signals === 2) {
       err(`\n${sig}: stopping after the running tasks (again to quit at once)\n`);
       abort.abort();
     } else {
@@ -136,6 +145,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       columns: io.isTTY === undefined ? process.stdout.columns : undefined,
       prompt: io.prompt,
       signal: io.signal ?? abort.signal,
+      stopRequest: io.signal ? io.stopRequest : stop.signal,
+      argv,
       transports: io.transports,
       setExitCode: (c) => (exitCode = c),
     };

@@ -17,6 +17,7 @@ import { createPlainReporter } from '../reporters/plain.js';
 import { setTasksFileLoader } from '../run/include.js';
 import { runPlaybook } from '../run/runner.js';
 import { tagsAllow, type TagFilter } from '../run/tags.js';
+import type { Vars } from '../types.js';
 import { createLocalTransport } from '../transport/local.js';
 import { createSshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -24,6 +25,7 @@ import { parseExtraVars } from '../vars/extra-vars.js';
 import { loadVaultSecrets, promptHidden, type PromptFn } from '../vault/secrets.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { createVaultDecrypter } from '../vault/vault.js';
+import { isRoll, openRollGuard, resumeNeedsRoll, type RollGuard } from './roll-guard.js';
 import {
   collect,
   increaseVerbosity,
@@ -48,8 +50,12 @@ export interface CliContext {
   columns?: number;
   /** Hidden password prompt (vault, become); default: the terminal. */
   prompt?: PromptFn;
-  /** Aborts the run like Ctrl-C does (the CLI wires SIGINT/SIGTERM to it). */
+  /** Aborts the run: no new task starts (the second Ctrl-C). */
   signal?: AbortSignal;
+  /** The first Ctrl-C: a serial play finishes its current batch, then the run stops. */
+  stopRequest?: AbortSignal;
+  /** The user's arguments, for the command shown in journal messages. */
+  argv?: string[];
   /** Where the action leaves its exit code for main(). */
   setExitCode: (code: number) => void;
   /** Extra transports by `ansible_connection` name, over ssh and local (tests). */
@@ -82,6 +88,8 @@ export interface PlaybookOptions {
   timeout?: number;
   user?: string;
   privateKey?: string;
+  resume?: boolean;
+  stateDir?: string;
 }
 
 /**
@@ -121,6 +129,8 @@ export function configurePlaybookCommand(cmd: Command, ctx: CliContext): Command
     .option('-T, --timeout <s>', 'same as --connect-timeout (ansible-playbook spelling)', parseSecondsToMs)
     .option('-u, --user <name>', 'remote user when the inventory sets no ansible_user')
     .option('--private-key <file>', 'SSH private key when the inventory sets no ansible_ssh_private_key_file')
+    .option('--resume', 'continue the interrupted or failed roll (a playbook with serial plays) from its first host not done')
+    .option('--state-dir <dir>', 'where rolls keep their lock and journal (default <inventory dir>/.obiam-run; env OBIAM_RUN_STATE_DIR)')
     .action(async (playbooks: string[], o: PlaybookOptions) => {
       ctx.setExitCode(await runPlaybookCommand(playbooks, o, ctx));
     });
@@ -192,6 +202,38 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
     return EXIT.OK;
   }
 
+  if (o.resume && (o.check || !isRoll(playbook))) throw resumeNeedsRoll(o.check ?? false);
+  // A roll takes the environment's lock before anything else can fail half way (prompts included).
+  const guard = !o.check && isRoll(playbook)
+    ? openRollGuard({
+        playbook,
+        playbookFiles: files.map((f) => path.resolve(ctx.cwd, f)),
+        inventories: sources,
+        limit: o.limit,
+        extraVars,
+        resume: o.resume ?? false,
+        stateDir: o.stateDir,
+        env: ctx.env,
+        cwd: ctx.cwd,
+        argv: ctx.argv,
+      })
+    : undefined;
+  try {
+    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard });
+  } finally {
+    guard?.finish(EXIT.ERROR);
+  }
+}
+
+interface RunParts {
+  extraVars: Vars;
+  filter: TagFilter;
+  loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[];
+  guard?: RollGuard;
+}
+
+async function runWithReporters(playbook: Playbook, inventory: Inventory, o: PlaybookOptions, ctx: CliContext, parts: RunParts): Promise<number> {
+  const { extraVars, filter, loadWarnings, guard } = parts;
   const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
   const verbosity = o.verbose ?? 0;
   const bus = new EventBus();
@@ -201,7 +243,9 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
   const tally = createTally();
   bus.add(tally);
+  if (guard) bus.add(guard.reporter);
   for (const w of loadWarnings) bus.emit({ event: 'warning', message: w.message, location: w.location });
+  for (const n of guard?.notes ?? []) bus.emit({ event: 'warning', message: n });
 
   const ssh = createSshTransport({
     knownHostsFiles: o.knownHosts?.map((f) => path.resolve(ctx.cwd, f)),
@@ -227,8 +271,11 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
       verbosity,
       becomePassword,
       signal: ctx.signal,
+      stopRequest: ctx.stopRequest,
+      resume: guard?.resume,
     });
     await bus.close();
+    for (const l of guard?.finish(outcome.exitCode) ?? []) ctx.err(`${redact(l)}\n`);
     return outcome.exitCode;
   } catch (e) {
     // The runner died: still end the event stream with a recap so --json consumers get their last line.

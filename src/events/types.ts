@@ -21,10 +21,55 @@ export interface FileDiff {
   afterHeader?: string;
 }
 
+/** Requests sent through a load balancer while the run worked (the http_probe module). */
+export interface ProbeReport {
+  url: string;
+  requests: number;
+  failed: number;
+  /** Failures by kind: `HTTP 503`, `ECONNREFUSED`, `timeout` ... */
+  failures: Record<string, number>;
+  /** Sticky clients whose LB cookie changed (their session went to another node). */
+  sessionsMoved: number;
+  /** Requests answered per backend node (from the LB cookie or a node header), when it can be told. */
+  perNode: Record<string, number>;
+  durationMs: number;
+}
+
 export type RunEvent =
   | { event: 'run-start'; playbook: string; check: boolean; diff: boolean; time: number }
-  | { event: 'play-start'; play: string; hosts: string[]; location?: SourceLocation; time: number }
+  | {
+      event: 'play-start';
+      play: string;
+      hosts: string[];
+      location?: SourceLocation;
+      /** Position of the play in the run (0-based), the key of the journal. */
+      index?: number;
+      /** The play has `serial` (a roll): it runs in batches. */
+      serial?: boolean;
+      /** Hosts left out because the run being resumed already finished them here. */
+      resumedDone?: string[];
+      time: number;
+    }
   | { event: 'batch-start'; play: string; batch: number; batches: number; hosts: string[]; time: number }
+  | {
+      event: 'batch-end';
+      play: string;
+      batch: number;
+      batches: number;
+      hosts: string[];
+      /** Hosts that ran the whole batch without failing (ended hosts included). */
+      ok: string[];
+      failed: string[];
+      durationMs: number;
+      time: number;
+    }
+  | {
+      event: 'probe-report';
+      /** What was probed (a URL) and the numbers; see src/modules/http-probe.ts. */
+      name: string;
+      report: ProbeReport;
+      time: number;
+    }
   | { event: 'task-start'; task: string; module: string; hosts: string[]; handler: boolean; role?: string; location?: SourceLocation; time: number }
   | {
       event: 'host-result';

@@ -1,7 +1,7 @@
 // The module contract. One file per module: argument schema, how it reads state, what it would
 // change (check/diff), and how it applies -- ideally all in one round trip on the connection.
 import type { Connection } from '../transport/types.js';
-import type { FileDiff } from '../events/types.js';
+import type { FileDiff, ProbeReport } from '../events/types.js';
 import type { BecomeOptions, Vars } from '../types.js';
 
 /** A JSON Schema (draft-07 subset that ajv accepts). */
@@ -25,6 +25,15 @@ export interface ModuleContext {
   /** Verbose output (-v levels); values are redacted by the reporter. */
   log(level: 1 | 2 | 3, message: string): void;
   signal?: AbortSignal;
+  /** Keeps a job running after the task (http_probe); the runner stops it when the run ends. */
+  background?(job: BackgroundJob): void;
+}
+
+/** Work a module leaves running in the controller for the rest of the run. */
+export interface BackgroundJob {
+  name: string;
+  /** Ends the job; a probe hands back its numbers, which the runner reports. */
+  stop(): Promise<ProbeReport | undefined>;
 }
 
 export interface ModuleResult {

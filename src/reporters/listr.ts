@@ -8,6 +8,7 @@ import type { Reporter, RunEvent } from '../events/types.js';
 import { redact } from '../redact.js';
 import { colorDiff, formatDiff } from './plain.js';
 import { formatRecap } from './recap.js';
+import { createRollSummary } from './roll-summary.js';
 import { banner, formatDuration, painter } from './style.js';
 
 export interface ListrReporterOptions {
@@ -190,8 +191,10 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
     }
   }
 
+  const summary = createRollSummary();
   return {
     onEvent(e: RunEvent): void {
+      summary.onEvent(e);
       switch (e.event) {
         case 'run-start':
           if (v >= 1) text(`PLAYBOOK: ${e.playbook}${e.check ? ' (check mode)' : ''}`);
@@ -227,11 +230,14 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
           break;
         case 'play-end':
           break;
-        case 'recap':
+        case 'recap': {
           if (current) finish(current);
+          const roll = summary.format({ color: opts.color ?? true, width: opts.stdout?.columns || process.stdout.columns || 80 });
+          if (roll) text(`\n${roll}`);
           text(`\n${formatRecap(e.hosts, { color: opts.color ?? true, width: opts.stdout?.columns || process.stdout.columns || 80 })}\n`);
           text(`finished in ${formatDuration(e.durationMs)} (exit code ${e.exitCode})`);
           break;
+        }
       }
     },
     async close(): Promise<void> {

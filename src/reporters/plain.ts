@@ -5,6 +5,7 @@ import { formatLocation } from '../errors.js';
 import type { FileDiff, Reporter, RunEvent } from '../events/types.js';
 import { redact } from '../redact.js';
 import { formatRecap } from './recap.js';
+import { createRollSummary } from './roll-summary.js';
 import { banner, formatDuration, painter, type Color, type Paint } from './style.js';
 
 export interface PlainReporterOptions {
@@ -119,8 +120,10 @@ export function createPlainReporter(out: (s: string) => void, opts: PlainReporte
     for (const d of e.diff ?? []) line(colorDiff(formatDiff(d), paint));
   }
 
+  const summary = createRollSummary();
   return {
     onEvent(e: RunEvent): void {
+      summary.onEvent(e);
       switch (e.event) {
         case 'run-start':
           if (v >= 1) line(`PLAYBOOK: ${e.playbook}${e.check ? ' (check mode)' : ''}${e.diff ? ' (diff)' : ''}`);
@@ -155,12 +158,18 @@ export function createPlainReporter(out: (s: string) => void, opts: PlainReporte
           break;
         case 'play-end':
           break;
-        case 'recap':
+        case 'recap': {
+          const roll = summary.format({ color: opts.color, width: opts.width });
+          if (roll) {
+            line('');
+            line(roll);
+          }
           line('');
           line(formatRecap(e.hosts, { color: opts.color, width: opts.width }));
           line('');
           line(`finished in ${formatDuration(e.durationMs)} (exit code ${e.exitCode})`);
           break;
+        }
       }
     },
   };

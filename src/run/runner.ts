@@ -9,7 +9,7 @@ import type { Block, Condition, Handler, IncludeTasks, Meta, Play, RoleContext, 
 import { groupsMap, hostVarsOf } from '../load/inventory-loader.js';
 import { patternWarnings, selectHosts } from '../load/patterns.js';
 import { getModule } from '../modules/registry.js';
-import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
+import type { BackgroundJob, ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
 import { redactValue, registerSecret } from '../redact.js';
 import type { Connection } from '../transport/types.js';
 import type { BecomeOptions, Vars } from '../types.js';
@@ -51,6 +51,8 @@ interface Inherit {
 
 interface PlayRun {
   play: Play;
+  /** The play has `serial`: a stop request lets its current batch finish. */
+  serial: boolean;
   allHosts: string[];
   batch: string[];
   /** Hosts that ran `meta: end_host` (for this play only). */
@@ -110,6 +112,12 @@ class Runner {
   private readonly groups: Record<string, string[]>;
   private startReached: boolean;
   private readonly warned = new Set<string>();
+  /** The play being run, for the stop-request message. */
+  private current?: PlayRun;
+  /** The run stopped between two batches of a serial play (a stop request). */
+  private stoppedBetweenBatches = false;
+  /** Background jobs started by modules (http_probe), stopped at the end of the run. */
+  private readonly background: BackgroundJob[] = [];
 
   constructor(private readonly opts: RunOptions) {
     this.templater = createTemplater({ searchPaths: [opts.playbook.dir, path.join(opts.playbook.dir, 'templates')] });
@@ -144,32 +152,70 @@ class Runner {
     const { playbook } = this.opts;
     this.emit({ event: 'run-start', playbook: playbook.file, check: this.opts.check, diff: this.opts.diff });
     let interrupted = false;
+    const onStopRequest = (): void => this.announceStop();
+    this.opts.stopRequest?.addEventListener('abort', onStopRequest, { once: true });
     try {
-      for (const play of playbook.plays) {
-        if (this.opts.signal?.aborted) throw new Interrupted();
-        const stop = await this.runPlay(play);
+      for (const [index, play] of playbook.plays.entries()) {
+        if (this.stopNow()) throw new Interrupted();
+        const stop = await this.runPlay(play, index);
         if (stop) break;
       }
     } catch (e) {
       if (e instanceof Interrupted) interrupted = true;
       else throw e;
     } finally {
+      this.opts.stopRequest?.removeEventListener('abort', onStopRequest);
+      await this.stopBackground();
       await this.pool.closeAll();
     }
-    if (this.opts.signal?.aborted) interrupted = true;
+    if (this.stopNow()) interrupted = true;
     const hosts: Record<string, HostCounts> = {};
     for (const [h, c] of this.counts) hosts[h] = { ...c };
     const anyFailed = [...this.state.values()].includes('failed') || Object.values(hosts).some((c) => c.failed > 0);
     const anyUnreachable = [...this.state.values()].includes('unreachable');
     // 2 wins over 3: a failed task is the more specific problem (documented in docs/runner.md).
     const exitCode = interrupted ? EXIT.INTERRUPTED : anyFailed ? EXIT.HOST_FAILED : anyUnreachable ? EXIT.HOST_UNREACHABLE : EXIT.OK;
-    if (interrupted) this.emit({ event: 'warning', message: 'interrupted: no new tasks were started; tasks already running were allowed to finish' });
+    if (interrupted && this.stoppedBetweenBatches) this.emit({ event: 'warning', message: 'stopped between two batches: every batch that started was finished' });
+    else if (interrupted) this.emit({ event: 'warning', message: 'interrupted: no new tasks were started; tasks already running were allowed to finish' });
     this.emit({ event: 'recap', hosts, exitCode, durationMs: Date.now() - started });
     return { exitCode };
   }
 
+  /** Hard abort, or a stop request outside a serial play's batch. */
+  private stopNow(): boolean {
+    return Boolean(this.opts.signal?.aborted || (this.opts.stopRequest?.aborted && !this.current?.serial));
+  }
+
+  private announceStop(): void {
+    const pr = this.current;
+    if (pr?.serial && pr.batch.length > 0) {
+      this.emit({
+        event: 'warning',
+        message: `stop requested: finishing the current batch (${pr.batch.join(', ')}) of '${pr.play.name}' so that no host is left half done, then stopping; interrupt again to stop after the running tasks`,
+      });
+    } else {
+      this.emit({ event: 'warning', message: 'stop requested: no new tasks are started' });
+    }
+  }
+
+  /** Registers a job a module started in the background; the runner stops it when the run ends. */
+  private addBackground(job: BackgroundJob): void {
+    this.background.push(job);
+  }
+
+  private async stopBackground(): Promise<void> {
+    for (const job of this.background.splice(0)) {
+      try {
+        const report = await job.stop();
+        if (report) this.emit({ event: 'probe-report', name: job.name, report });
+      } catch (e) {
+        this.emit({ event: 'warning', message: `stopping ${job.name}: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+  }
+
   /** Runs one play; returns true when the whole run must stop (any_errors_fatal, max_fail_percentage, a batch that failed entirely). */
-  private async runPlay(play: Play): Promise<boolean> {
+  private async runPlay(play: Play, index: number): Promise<boolean> {
     let selected: string[];
     try {
       selected = selectHosts(this.opts.inventory, play.hosts, this.opts.limit);
@@ -178,33 +224,59 @@ class Runner {
     }
     for (const w of patternWarnings(this.opts.inventory, play.hosts)) this.emit({ event: 'warning', message: w, location: play.location });
     // Hosts that failed or went unreachable in an earlier play are left out, as ansible-playbook does.
-    const hosts = selected.filter((h) => (this.state.get(h) ?? 'active') === 'active');
+    let hosts = selected.filter((h) => (this.state.get(h) ?? 'active') === 'active');
+    const serial = play.serial.length > 0;
+    // --resume: a serial play leaves out the hosts the interrupted run already took through it;
+    // plays without serial (gates, checks) run again in full.
+    const doneBefore = new Set(serial ? (this.opts.resume?.done[index] ?? []) : []);
+    const resumedDone = hosts.filter((h) => doneBefore.has(h));
+    if (resumedDone.length > 0) hosts = hosts.filter((h) => !doneBefore.has(h));
     for (const h of hosts) this.countsOf(h);
-    this.emit({ event: 'play-start', play: play.name, hosts, location: play.location });
+    this.emit({ event: 'play-start', play: play.name, hosts, location: play.location, index, serial, ...(resumedDone.length ? { resumedDone } : {}) });
+    if (resumedDone.length > 0) {
+      this.emit({ event: 'warning', message: `resuming: ${resumedDone.join(', ')} finished '${play.name}' in the interrupted run and ${resumedDone.length === 1 ? 'is' : 'are'} left out`, location: play.location });
+      if (hosts.length === 0) {
+        this.emit({ event: 'play-end', play: play.name });
+        return false;
+      }
+    }
     if (selected.length === 0) {
       this.emit({ event: 'warning', message: `no hosts matched for play '${play.name}' (hosts: ${play.hosts}${this.opts.limit ? `, limit: ${this.opts.limit}` : ''}); play skipped`, location: play.location });
       this.emit({ event: 'play-end', play: play.name });
       return false;
     }
     // `serial: "{{ roll_serial | default(1) }}"`: rendered with play-level variables and extra vars.
-    const serial = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? this.templater.render(v, this.playLevelVars(play)) : v));
-    const batches = computeBatches(hosts, serial);
-    const pr: PlayRun = { play, allHosts: hosts, batch: [], ended: new Set(), endPlay: false, notified: new Map() };
+    const serialSpec = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? this.templater.render(v, this.playLevelVars(play)) : v));
+    const batches = computeBatches(hosts, serialSpec);
+    const pr: PlayRun = { play, serial, allHosts: hosts, batch: [], ended: new Set(), endPlay: false, notified: new Map() };
+    this.current = pr;
     let stop = false;
     for (let i = 0; i < batches.length && !pr.endPlay; i++) {
+      if (i > 0 && this.opts.stopRequest?.aborted) {
+        this.stoppedBetweenBatches = true;
+        throw new Interrupted();
+      }
       pr.batch = batches[i]!;
       pr.notified = new Map();
+      const batchStarted = Date.now();
       this.emit({ event: 'batch-start', play: play.name, batch: i + 1, batches: batches.length, hosts: pr.batch });
+      const batchEnd = (): void => {
+        const failed = pr.batch.filter((h) => (this.state.get(h) ?? 'active') !== 'active');
+        const ok = pr.batch.filter((h) => !failed.includes(h));
+        this.emit({ event: 'batch-end', play: play.name, batch: i + 1, batches: batches.length, hosts: pr.batch, ok, failed, durationMs: Date.now() - batchStarted });
+      };
       try {
         await this.runBatch(pr);
       } catch (e) {
         if (e instanceof StopPlay) {
+          batchEnd();
           this.emit({ event: 'warning', message: `${e.reason}; stopping the run`, location: play.location });
           stop = true;
           break;
         }
         throw e;
       }
+      batchEnd();
       if (pr.batch.every((h) => (this.state.get(h) ?? 'active') !== 'active')) {
         this.emit({ event: 'warning', message: `every host of batch ${i + 1} failed or is unreachable; stopping the run`, location: play.location });
         stop = true;
@@ -262,7 +334,7 @@ class Runner {
   private async runList(nodes: TaskNode[], pr: PlayRun, inh: Inherit, hosts?: string[]): Promise<void> {
     for (const node of nodes) {
       if (pr.endPlay) return;
-      if (this.opts.signal?.aborted) throw new Interrupted();
+      if (this.stopNow()) throw new Interrupted();
       await this.runNode(node, pr, inh, false, false, hosts);
     }
   }
@@ -312,7 +384,15 @@ class Runner {
 
   /** Magic variables that are the same for every host of the run. */
   private runMagic(hostvars: Record<string, Vars>): Vars {
-    return { groups: this.groups, hostvars, playbook_dir: this.opts.playbook.dir, ansible_diff_mode: this.opts.diff, omit: OMIT };
+    return {
+      groups: this.groups,
+      hostvars,
+      playbook_dir: this.opts.playbook.dir,
+      ansible_diff_mode: this.opts.diff,
+      omit: OMIT,
+      // --resume: which hosts the interrupted run finished, and which it was in the middle of.
+      obiam_resume: { resumed: this.opts.resume !== undefined, interrupted: this.opts.resume?.interrupted ?? [] },
+    };
   }
 
   private displayName(node: Task | Meta | IncludeTasks, play: Play): string {
@@ -878,6 +958,7 @@ class Runner {
       render: (template, vars, name) => (vars ? this.templater.render(template, vars, name) : scope.render(template, name ?? task.location)),
       log: (level, message) => this.emit({ event: 'verbose', level, host: target, message }),
       signal: this.opts.signal,
+      background: (job) => this.addBackground(job),
     };
   }
 }

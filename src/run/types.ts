@@ -23,9 +23,24 @@ export interface RunOptions {
   verbosity: number;
   /** become password asked once per run (--ask-become-pass) or from vault. */
   becomePassword?: string;
+  /** Aborts the run: no new task starts (tasks running are allowed to finish). */
   signal?: AbortSignal;
+  /**
+   * A gentler stop (the first Ctrl-C): a play with `serial` finishes the batch it is in, so no node is
+   * left half rolled, then the run stops; elsewhere it acts like `signal`.
+   */
+  stopRequest?: AbortSignal;
+  /** Continuing an interrupted run: hosts already done per play index (serial plays leave them out). */
+  resume?: ResumeState;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
+}
+
+export interface ResumeState {
+  /** Play index (in run order) -> hosts that finished that play in the earlier run. */
+  done: Record<number, string[]>;
+  /** Hosts of the batch the earlier run was in when it stopped (the `obiam_resume.interrupted` variable). */
+  interrupted: string[];
 }
 
 export interface RunOutcome {

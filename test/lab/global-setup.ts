@@ -4,7 +4,8 @@ import type { TestProject } from 'vitest/node';
 import { labDown, labStatus, labUp } from '../../src/lab/lab.js';
 import type { LabInfo } from '../../src/lab/types.js';
 
-export const TEST_LAB = 'test';
+/** OBIAM_TEST_LAB names the lab instead, so two checkouts can run the lab suite side by side. */
+export const TEST_LAB = process.env.OBIAM_TEST_LAB || 'test';
 
 declare module 'vitest' {
   export interface ProvidedContext {
