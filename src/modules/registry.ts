@@ -17,6 +17,7 @@ import { setFactModule } from './set-fact.js';
 import { assertModule } from './assert.js';
 import { failModule } from './fail.js';
 import { pauseModule } from './pause.js';
+import { httpProbeModule } from './http-probe.js';
 import { copyModule } from './copy.js';
 import { templateModule } from './template.js';
 import { fileModule } from './file.js';
@@ -53,6 +54,7 @@ const MODULES: ModuleDef<any>[] = [
   assertModule,
   failModule,
   pauseModule,
+  httpProbeModule,
 ];
 
 const byName = new Map<string, ModuleDef<any>>();
