@@ -67,7 +67,7 @@ function planSizes(opts, maxNodes, notes) {
     const want = opts.hosts ?? base[w].hosts;
     const hosts = [...new Set(want.map((n) => Math.min(n, maxNodes)))].sort((x, y) => x - y);
     for (const n of want) {
-      if (n > maxNodes) notes.push(`workload ${w}: ${n} hosts requested, but a lab holds at most ${maxNodes} nodes (MAX_NODES in src/lab/plan.ts; nodes are .11 upward on one /24): ran at ${maxNodes}`);
+      if (n > maxNodes) notes.push(`workload ${w}: ${n} hosts requested, but a lab holds at most ${maxNodes} nodes (MAX_NODES in src/lab/plan.ts): ran at ${maxNodes}`);
     }
     plan[w] = { ...base[w], hosts };
   }

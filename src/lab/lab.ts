@@ -4,14 +4,14 @@
 // can always clean up (also after a crash) and never touches anything it did not record.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, ObiamError } from '../errors.js';
 import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost } from './host-files.js';
 import { checkedInInventory, renderInventory } from './inventory.js';
-import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, planLab, preferredOctet, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
+import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, candidateOctets, octetsCovered, planLab, subnetOctets, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
 import { findNamespaceInit, isAlive, mountsUnder, must, preflight, run, signal, sleep, startTimeOf, type RecordedPid } from './sys.js';
 import type { LabHost, LabInfo } from './types.js';
 
@@ -44,6 +44,20 @@ interface LabState extends LabInfo {
 }
 
 const INOTIFY = '/proc/sys/fs/inotify/max_user_instances';
+/**
+ * The neighbour tables are one for all network namespaces. A lab keeps 2 ARP entries per host (the
+ * controller's for the host, the host's for the bridge), and while it comes up up to 6 IPv6 ones per host
+ * (multicast entries of link-local router solicitations and MLD reports, which age out). Past gc_thresh3
+ * (default 1024) new entries fail (at 320 hosts: 640 ARP, 1900 IPv6), so a big lab raises gc_thresh2/3 of both.
+ */
+const NEIGH_WANT: Record<string, number> = Object.fromEntries(
+  ['ipv4', 'ipv6'].flatMap((v) => [
+    [`/proc/sys/net/${v}/neigh/default/gc_thresh2`, 2048],
+    [`/proc/sys/net/${v}/neigh/default/gc_thresh3`, 4096],
+  ]),
+);
+/** The machine's own limits while big labs (of any checkout) have them raised; beside `ip netns`'s files. */
+const NEIGH_RECORD = '/run/obiam-run-lab/neigh.json';
 
 /** The repo root: the nearest package.json named obiam-run above this file (src/ or dist/). */
 export function repoRoot(): string {
@@ -118,31 +132,34 @@ async function linkNames(): Promise<Set<string>> {
   return new Set(r.stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((s): s is string => !!s));
 }
 
-/** A free 10.231.X.0/24: not on any interface or route here, and not claimed by another lab's state. */
-async function pickOctet(name: string, stateRoot: string): Promise<number> {
+/**
+ * A free block of `nets` 10.231.X.0/24s (X aligned to `nets`): none of its third octets on any interface
+ * or route here (a route or address with a shorter prefix covers several), nor claimed by another lab's state.
+ */
+async function pickOctet(name: string, stateRoot: string, nets: number): Promise<number> {
   const used = new Set<number>();
-  const re = new RegExp(`\\b${SUBNET_BASE.replace('.', '\\.')}\\.(\\d+)\\.`, 'g');
+  const re = new RegExp(`\\b${SUBNET_BASE.replace('.', '\\.')}\\.(\\d+)\\.\\d+(?:/(\\d+))?`, 'g');
   for (const args of [['-o', '-4', 'addr', 'show'], ['-4', 'route', 'show', 'table', 'all']]) {
-    for (const m of (await run('ip', args)).stdout.matchAll(re)) used.add(Number(m[1]));
+    for (const m of (await run('ip', args)).stdout.matchAll(re)) {
+      for (const x of octetsCovered(Number(m[1]), m[2] === undefined ? 32 : Number(m[2]))) used.add(x);
+    }
   }
   if (existsSync(stateRoot)) {
     for (const d of readdirSync(stateRoot)) {
       if (d === name) continue;
       try {
         const st = load(path.join(stateRoot, d));
-        const m = st && /^\d+\.\d+\.(\d+)\./.exec(st.subnet);
-        if (m) used.add(Number(m[1]));
+        if (st) for (const x of subnetOctets(st.subnet)) used.add(x);
       } catch {
         // an unreadable state file claims nothing
       }
     }
   }
-  const first = preferredOctet(name);
-  for (let k = 0; k < 200; k++) {
-    const x = 20 + ((first - 20 + k) % 200);
-    if (!used.has(x)) return x;
+  for (const x of candidateOctets(name, nets)) {
+    if (Array.from({ length: nets }, (_, i) => x + i).every((o) => !used.has(o))) return x;
   }
-  throw new ObiamError('E_LAB_NO_SUBNET', `every ${SUBNET_BASE}.20-219.0/24 subnet is in use`, { remedy: 'take down labs you no longer need (`obiam-run lab status`)' });
+  const what = nets === 1 ? '/24 subnet' : `block of ${nets} /24 subnets`;
+  throw new ObiamError('E_LAB_NO_SUBNET', `every ${SUBNET_BASE}.20-219.0 ${what} is in use`, { remedy: 'take down labs you no longer need (`obiam-run lab status`)' });
 }
 
 function sshBanner(ip: string, timeoutMs: number): Promise<boolean> {
@@ -199,7 +216,7 @@ async function createNetwork(st: LabState, plan: LabPlan): Promise<void> {
   st.created.links.push(plan.bridge, ...plan.hosts.map((h) => h.vethHost));
   st.created.netns.push(...plan.hosts.map((h) => h.netns));
   save(st);
-  const root = [`link add ${plan.bridge} type bridge`, `addr add ${plan.bridgeIp}/24 dev ${plan.bridge}`, `link set ${plan.bridge} up`];
+  const root = [`link add ${plan.bridge} type bridge`, `addr add ${plan.bridgeIp}/${plan.prefixLen} dev ${plan.bridge}`, `link set ${plan.bridge} up`];
   for (const h of plan.hosts) {
     root.push(`netns add ${h.netns}`, `link add ${h.vethHost} type veth peer name ${h.vethPeer} netns ${h.netns}`, `link set ${h.vethHost} master ${plan.bridge} up`);
   }
@@ -207,7 +224,7 @@ async function createNetwork(st: LabState, plan: LabPlan): Promise<void> {
   await Promise.all(
     plan.hosts.map((h) =>
       must('ip', ['-n', h.netns, '-batch', '-'], {
-        input: [`link set ${h.vethPeer} name eth0`, `addr add ${h.ip}/24 dev eth0`, 'link set eth0 up', 'link set lo up', ''].join('\n'),
+        input: [`link set ${h.vethPeer} name eth0`, `addr add ${h.ip}/${plan.prefixLen} dev eth0`, 'link set eth0 up', 'link set lo up', ''].join('\n'),
       }),
     ),
   );
@@ -233,7 +250,8 @@ function startHost(st: LabState, h: LabHost): RecordedPid {
 }
 
 async function findInit(st: LabState, h: LabHost, launcher: RecordedPid): Promise<RecordedPid> {
-  const end = Date.now() + (st.systemd ? 20_000 : 5_000);
+  // Hosts start all at once: the last of a big lab waits for the CPU behind the others.
+  const end = Date.now() + (st.systemd ? 20_000 : 5_000) + 50 * st.hosts.length;
   for (;;) {
     const pid = findNamespaceInit(launcher.pid);
     const start = pid === undefined ? undefined : startTimeOf(pid);
@@ -243,6 +261,37 @@ async function findInit(st: LabState, h: LabHost, launcher: RecordedPid): Promis
       throw new ObiamError('E_LAB_HOST_DIED', `lab host ${h.name} did not start:\n${tail(log)}`, { remedy: `see ${log}` });
     }
     await sleep(10);
+  }
+}
+
+/** Raises the neighbour table limits for a big lab, recording the machine's own values first. */
+function raiseNeigh(): void {
+  const files = Object.keys(NEIGH_WANT).filter((f) => existsSync(f)); // no ipv6 directory in a kernel without IPv6
+  const now = Object.fromEntries(files.map((f) => [f, readFileSync(f, 'utf8').trim()]));
+  // A record is live only while the limits are raised: after a reboot or a reset by hand it is stale.
+  if (!existsSync(NEIGH_RECORD) || files.some((f) => Number(now[f]) < NEIGH_WANT[f])) {
+    mkdirSync(path.dirname(NEIGH_RECORD), { recursive: true });
+    writeFileSync(NEIGH_RECORD, `${JSON.stringify(now)}\n`);
+  }
+  for (const f of files) if (Number(now[f]) < NEIGH_WANT[f]) writeFileSync(f, String(NEIGH_WANT[f]));
+}
+
+/** Puts the recorded limits back once no big lab is left on the machine; a limit changed since by hand stays. */
+async function restoreNeigh(): Promise<void> {
+  if (!existsSync(NEIGH_RECORD)) return;
+  // Any checkout's big lab shows as a lab bridge with a prefix shorter than /24.
+  const addrs = (await run('ip', ['-o', '-4', 'addr', 'show'])).stdout;
+  if ([...addrs.matchAll(/^\d+:\s+obr[0-9a-f]{5}br\s+inet\s+[\d.]+\/(\d+)/gm)].some((m) => Number(m[1]) < 24)) return;
+  const previous = JSON.parse(readFileSync(NEIGH_RECORD, 'utf8')) as Record<string, string>;
+  for (const [f, v] of Object.entries(previous)) {
+    const set = String(Math.max(Number(v), NEIGH_WANT[f] ?? 0));
+    if (existsSync(f) && readFileSync(f, 'utf8').trim() === set) writeFileSync(f, v);
+  }
+  rmSync(NEIGH_RECORD, { force: true });
+  try {
+    rmdirSync(path.dirname(NEIGH_RECORD));
+  } catch {
+    // not empty: not ours to remove
   }
 }
 
@@ -285,7 +334,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   const draft = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with);
   const present = [...(await netnsNames())].filter((n) => n.startsWith(`${draft.prefix}-`));
   if (present.length > 0) throw exists(name, `namespaces ${present.join(', ')} exist (another state root?)`);
-  const plan = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with, await pickOctet(name, stateRoot));
+  const plan = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with, await pickOctet(name, stateRoot, draft.nets));
 
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const sudoPassword = randomBytes(15).toString('base64url');
@@ -343,6 +392,7 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
     prepareHost({ plan, host: h, dirs: dirs[i], clientPublicKey: clientPub, clientPrivateKey: clientPriv, knownHosts, user, systemd: st.systemd, startDelayMs }),
   );
   await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', ...dirs.flatMap((d) => OPAQUE_DIRS.map((o) => path.join(d.upper, o)))]);
+  if (plan.nets > 1) raiseNeigh();
   await createNetwork(st, plan);
   if (st.systemd) raiseInotify(st);
   const launchers: RecordedPid[] = [];
@@ -357,7 +407,7 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
   // Hosts first: SIGTERM to PID 1 ends the whole host.
   st.created.pids.unshift(...inits);
   save(st);
-  if (startDelayMs <= 0) await waitReady(st, st.systemd ? 90_000 : 20_000);
+  if (startDelayMs <= 0) await waitReady(st, (st.systemd ? 90_000 : 20_000) + 100 * st.hosts.length);
   writeFileSync(
     st.inventoryFile,
     renderInventory(plan, { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword }, [
@@ -375,7 +425,8 @@ async function teardown(st: LabState): Promise<{ removed: string[]; leftovers: s
   const { pids } = st.created;
   const wasAlive = pids.filter(isAlive);
   for (const p of wasAlive) signal(p, 'SIGTERM');
-  const end = Date.now() + (st.systemd ? 10_000 : 3_000);
+  // A big lab's hosts take longer to die on a busy machine (each unmounts its overlay and namespaces).
+  const end = Date.now() + (st.systemd ? 10_000 : 3_000) + 25 * st.hosts.length;
   while (wasAlive.some(isAlive) && Date.now() < end) await sleep(25);
   for (const p of wasAlive) signal(p, 'SIGKILL');
   const killEnd = Date.now() + 2_000;
@@ -385,11 +436,18 @@ async function teardown(st: LabState): Promise<{ removed: string[]; leftovers: s
   for (const m of st.created.mounts) {
     if (mountsUnder(m).includes(m) && (await run('umount', ['-l', m])).code === 0) removed.push(`mount ${m}`);
   }
+  // One `ip -force -batch` for all (a process per namespace is seconds at 200 hosts); what went is read back.
   const ns = await netnsNames();
-  for (const n of st.created.netns) if (ns.has(n) && (await run('ip', ['netns', 'del', n])).code === 0) removed.push(`netns ${n}`);
+  const nsHere = st.created.netns.filter((n) => ns.has(n));
+  if (nsHere.length > 0) await run('ip', ['-force', '-batch', '-'], { input: nsHere.map((n) => `netns del ${n}\n`).join('') });
+  const nsLeft = await netnsNames();
+  for (const n of nsHere) if (!nsLeft.has(n)) removed.push(`netns ${n}`);
   // A veth goes with its namespace; the bridge and any veth left are deleted by name.
   const links = await linkNames();
-  for (const l of st.created.links) if (links.has(l) && (await run('ip', ['link', 'del', l])).code === 0) removed.push(`link ${l}`);
+  const linksHere = st.created.links.filter((l) => links.has(l));
+  if (linksHere.length > 0) await run('ip', ['-force', '-batch', '-'], { input: linksHere.map((l) => `link del ${l}\n`).join('') });
+  const linksLeft = await linkNames();
+  for (const l of linksHere) if (!linksLeft.has(l)) removed.push(`link ${l}`);
 
   for (const d of st.created.dirs) {
     // Never recurse into a mounted file system: an overlay of `/` would take the machine with it.
@@ -399,6 +457,7 @@ async function teardown(st: LabState): Promise<{ removed: string[]; leftovers: s
     }
   }
   if (st.inotify && st.systemd) restoreInotify(st);
+  await restoreNeigh();
 
   const leftovers: string[] = [];
   for (const p of pids) if (isAlive(p)) leftovers.push(`pid ${p.pid} (${p.what})`);

@@ -8,9 +8,16 @@ export type ExtraRole = 'lb' | 'storage' | 'db' | 'ldap' | 'bastion';
 export const EXTRA_ROLES: readonly ExtraRole[] = ['lb', 'storage', 'db', 'ldap', 'bastion'];
 export const DEFAULT_LAB = { name: 'default', hosts: 3, with: ['lb', 'storage'] as ExtraRole[] };
 export const SUDO_USER = 'obiam';
-/** Lab subnets are 10.231.X.0/24; X comes from the name, moved on when taken. */
+/** Lab subnets are 10.231.X.0/24 (a /22 for a big lab); X comes from the name, moved on when taken. */
 export const SUBNET_BASE = '10.231';
-const MAX_NODES = 80;
+/** Third octets labs may use: 20..219. */
+const FIRST_OCTET = 20;
+const OCTETS = 200;
+/** Nodes per /24: .11-.90, below the extra roles' fixed .101-.105. */
+export const NODES_PER_NET = 80;
+/** A lab of more nodes takes 4 consecutive /24s (one /22) and fills each like the first. */
+const BLOCK_NETS = 4;
+export const MAX_NODES = NODES_PER_NET * BLOCK_NETS;
 
 export interface PlannedHost {
   name: string;
@@ -28,7 +35,12 @@ export interface LabPlan {
   id: string;
   prefix: string;
   bridge: string;
+  /** First third octet of the lab's block. */
   thirdOctet: number;
+  /** How many /24s the block spans (1, or 4 for more than NODES_PER_NET nodes). */
+  nets: number;
+  /** 24, or 22 for a 4-net block: the bridge's and every eth0's prefix length. */
+  prefixLen: number;
   subnet: string;
   bridgeIp: string;
   hosts: PlannedHost[];
@@ -49,29 +61,60 @@ export function labId(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 5);
 }
 
-/** The preferred third octet for a lab name (20..219); the caller moves on when it is taken. */
-export function preferredOctet(name: string): number {
-  return 20 + (parseInt(createHash('sha256').update(`subnet:${name}`).digest('hex').slice(0, 8), 16) % 200);
+/** /24s a lab of that many nodes needs: small labs keep the one /24 they always had. */
+export function netsFor(nodes: number): number {
+  return nodes > NODES_PER_NET ? BLOCK_NETS : 1;
 }
 
-export function planLab(name: string, nodes: number, extras: readonly ExtraRole[], thirdOctet = preferredOctet(name)): LabPlan {
+/** The preferred first third octet for a lab name (20..219, a multiple of `nets`); the caller moves on when taken. */
+export function preferredOctet(name: string, nets = 1): number {
+  const h = parseInt(createHash('sha256').update(`subnet:${name}`).digest('hex').slice(0, 8), 16) % OCTETS;
+  return FIRST_OCTET + h - (h % nets);
+}
+
+/** Every block start to try, the preferred one first, wrapping round 20..219. */
+export function candidateOctets(name: string, nets = 1): number[] {
+  const first = preferredOctet(name, nets) - FIRST_OCTET;
+  return Array.from({ length: OCTETS / nets }, (_, k) => FIRST_OCTET + ((first + k * nets) % OCTETS));
+}
+
+/** Third octets of 10.231.0.0/16 that an address or network `a.b.X.y/len` covers (len < 24 covers several). */
+export function octetsCovered(x: number, len: number): number[] {
+  if (len >= 24) return [x];
+  if (len <= 16) return Array.from({ length: 256 }, (_, i) => i);
+  const size = 2 ** (24 - len);
+  return Array.from({ length: size }, (_, i) => x - (x % size) + i);
+}
+
+/** The third octets a lab subnet such as `10.231.20.0/22` occupies. */
+export function subnetOctets(subnet: string): number[] {
+  const m = /^\d+\.\d+\.(\d+)\.\d+(?:\/(\d+))?$/.exec(subnet);
+  return m ? octetsCovered(Number(m[1]), m[2] === undefined ? 24 : Number(m[2])) : [];
+}
+
+export function planLab(name: string, nodes: number, extras: readonly ExtraRole[], thirdOctet = preferredOctet(name, netsFor(nodes))): LabPlan {
   validateLabName(name);
   if (!Number.isInteger(nodes) || nodes < 0 || nodes > MAX_NODES) throw badLabOption(`--hosts must be 0..${MAX_NODES}, got ${nodes}`, 'give a whole number of nodes, e.g. --hosts 3');
   for (const r of extras) if (!EXTRA_ROLES.includes(r)) throw badLabOption(`unknown --with role '${r}'`, `choose from ${EXTRA_ROLES.join(', ')}`);
+  const nets = netsFor(nodes);
+  // A block must be aligned to be one network; pickOctet only hands out aligned starts.
+  if (thirdOctet % nets !== 0 || thirdOctet < 0 || thirdOctet + nets > 256) throw new Error(`lab block 10.231.${thirdOctet}.0 cannot hold ${nets} /24s`);
+  const prefixLen = 24 - Math.log2(nets);
   const id = labId(name);
   const prefix = `obr${id}`;
-  const net = `${SUBNET_BASE}.${thirdOctet}`;
   const hosts: PlannedHost[] = [];
-  const add = (hostName: string, role: LabHost['role'], last: number): void => {
+  const add = (hostName: string, role: LabHost['role'], octet: number, last: number): void => {
     const i = hosts.length;
-    hosts.push({ name: hostName, role, ip: `${net}.${last}`, netns: `${prefix}-${hostName}`, vethHost: `${prefix}v${i}`, vethPeer: `${prefix}p${i}` });
+    hosts.push({ name: hostName, role, ip: `${SUBNET_BASE}.${octet}.${last}`, netns: `${prefix}-${hostName}`, vethHost: `${prefix}v${i}`, vethPeer: `${prefix}p${i}` });
   };
-  for (let i = 1; i <= nodes; i++) add(`node${i}`, 'node', 10 + i);
+  // Node 1..80 on .11-.90 of the first /24, 81..160 on the same addresses of the next, and so on.
+  for (let i = 0; i < nodes; i++) add(`node${i + 1}`, 'node', thirdOctet + Math.floor(i / NODES_PER_NET), 11 + (i % NODES_PER_NET));
   // Fixed addresses per role, whatever else is present, so inventories stay stable.
   const extraIp: Record<ExtraRole, number> = { lb: 101, storage: 102, db: 103, ldap: 104, bastion: 105 };
-  for (const r of EXTRA_ROLES) if (extras.includes(r)) add(`${r}1`, r, extraIp[r]);
+  for (const r of EXTRA_ROLES) if (extras.includes(r)) add(`${r}1`, r, thirdOctet, extraIp[r]);
   if (hosts.length === 0) throw badLabOption('a lab needs at least one host', 'give --hosts 1 or more, or --with some roles');
-  return { name, id, prefix, bridge: `${prefix}br`, thirdOctet, subnet: `${net}.0/24`, bridgeIp: `${net}.1`, hosts };
+  const net = `${SUBNET_BASE}.${thirdOctet}`;
+  return { name, id, prefix, bridge: `${prefix}br`, thirdOctet, nets, prefixLen, subnet: `${net}.0/${prefixLen}`, bridgeIp: `${net}.1`, hosts };
 }
 
 /** Parses `--with lb,storage` (also accepts `none` / empty for no extra hosts). */

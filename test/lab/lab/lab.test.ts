@@ -1,8 +1,9 @@
 // The lab itself: each host is a real, separate SSH host (own hostname, root, PID namespace, network
 // link), sudo needs the generated password, the NFS helper shares files through storage1, and a
-// second lab comes up beside the shared one and goes without leaving anything behind.
+// second lab comes up beside the shared one and goes without leaving anything behind, as does a big lab
+// (81 nodes) on a /22.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../../src/errors.js';
@@ -193,6 +194,50 @@ describe('a second lab beside the shared one', () => {
       expect((await labStatus({ name: shared.name }))[0].alive).toEqual(Object.fromEntries(shared.hosts.map((h) => [h.name, true])));
     } finally {
       if (!downed) await labDown({ name: 't2' });
+    }
+  });
+});
+
+describe('a big lab (more than 80 nodes) beside the shared one', () => {
+  const NEIGH = ['ipv4', 'ipv6'].flatMap((v) => ['gc_thresh2', 'gc_thresh3'].map((k) => `/proc/sys/net/${v}/neigh/default/${k}`));
+  const neigh = (): string[] => NEIGH.map((f) => readFileSync(f, 'utf8').trim());
+  // A lab bridge with a prefix shorter than /24 is a big lab (of this or another checkout).
+  const bigLabUp = (): boolean => /^\d+:\s+obr[0-9a-f]{5}br\s+inet\s+[\d.]+\/(1\d|2[0-3])\s/m.test(execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }));
+
+  it('takes a /22: node81 on the next /24 answers and reaches lb1 on the first; neighbour limits raised, then restored; nothing left', async () => {
+    const name = `${getLab().name}-big`;
+    const before = neigh();
+    const raisedBefore = existsSync('/run/obiam-run-lab/neigh.json');
+    const big = await labUp({ name, hosts: 81, with: ['lb'] });
+    let downed = false;
+    try {
+      expect(big.subnet).toMatch(/^10\.231\.\d+\.0\/22$/);
+      const x = Number(big.subnet.split('.')[2]);
+      expect(x % 4).toBe(0);
+      const node81 = host(big, 'node81');
+      const lb1 = host(big, 'lb1');
+      expect([big.bridgeIp, host(big, 'node80').ip, node81.ip, lb1.ip]).toEqual([`10.231.${x}.1`, `10.231.${x}.90`, `10.231.${x + 1}.11`, `10.231.${x}.101`]);
+      const c = await transport(big).connect(spec(big, node81));
+      try {
+        expect(await sh(c, 'hostname')).toBe('node81');
+        expect(await sh(c, "ip -o -4 addr show eth0 | awk '{print $4}'")).toBe(`${node81.ip}/22`);
+        // Across the /24 boundary inside the block, with no router.
+        expect(await sh(c, `timeout 3 bash -c 'echo > /dev/tcp/${lb1.ip}/22' && echo open`)).toBe('open');
+      } finally {
+        await c.close();
+      }
+      for (const v of neigh().filter((_, i) => i % 2 === 1)) expect(Number(v)).toBeGreaterThanOrEqual(4096);
+
+      const r = await labDown({ name });
+      downed = true;
+      expect(r.leftovers).toEqual([]);
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(big.prefix);
+      expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain(big.prefix);
+      expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(big.stateDir);
+      // Put back, unless another big lab still needs them or had raised them before this one.
+      if (!raisedBefore && !bigLabUp()) expect(neigh()).toEqual(before);
+    } finally {
+      if (!downed) await labDown({ name });
     }
   });
 });
