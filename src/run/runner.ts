@@ -970,10 +970,19 @@ function censor(r: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** no_log: every string in the result becomes a secret, so it is masked wherever it shows up later. */
-function registerResultSecrets(v: unknown): void {
-  if (typeof v === 'string') registerSecret(v);
-  else if (Array.isArray(v)) v.forEach(registerResultSecrets);
-  else if (v && typeof v === 'object') for (const x of Object.values(v)) registerResultSecrets(x);
+/** Result keys whose values are the engine's own words, never a secret (`ansible_loop_var: item`). */
+const NOT_SECRET_KEYS = new Set(['ansible_loop_var', 'ansible_index_var', 'changed', 'failed', 'skipped', 'rc', 'start', 'end', 'delta', 'msg', 'skip_reason', 'state']);
+
+/**
+ * A no_log result's values are redacted wherever they show up later (a registered stdout printed by
+ * debug). Short strings are left out: masking every `root` or `true` in the output protects nothing.
+ */
+function registerResultSecrets(v: unknown, key?: string): void {
+  if (key !== undefined && NOT_SECRET_KEYS.has(key)) return;
+  if (typeof v === 'string') {
+    if (v.trim().length >= 6) registerSecret(v);
+  } else if (Array.isArray(v)) v.forEach((x) => registerResultSecrets(x));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) registerResultSecrets(x, k);
 }
 
 function stripInternal(r: Record<string, unknown>): Record<string, unknown> {

@@ -437,6 +437,20 @@ describe('no_log', () => {
     expect(JSON.stringify(r.events)).not.toContain('s3cr3t-value');
     expect(r.results('show')[0]!.result.msg).toBe('value is ********');
   });
+
+  it('masks a looped no_log result without masking the words of the engine or short values', async () => {
+    const pb = playbook([
+      play({
+        tasks: [
+          cmd('get-secret', { noLog: true, register: 's', loop: ['one'] }),
+          task('debug', { msg: 'item root {{ s.results[0].stdout }}' }, { name: 'show' }),
+        ],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['a']), { rules: [{ match: 'get-secret', stdout: 'looped-s3cret' }] });
+    expect(JSON.stringify(r.events)).not.toContain('looped-s3cret');
+    expect(r.results('show')[0]!.result.msg).toBe('item root ********');
+  });
 });
 
 describe('start-at-task, forks, signal and exit codes', () => {
