@@ -13,7 +13,7 @@ interface ServiceArgs {
 }
 
 export function serviceScript(a: ServiceArgs, check: boolean): string {
-  return `n=${shq(a.name)}; want=${shq(a.state ?? '')}; wen=${a.enabled === undefined ? "''" : a.enabled ? 'yes' : 'no'}; check=${check ? 1 : 0}; dr=${a.daemon_reload ? 1 : 0}; use=${shq(a.use ?? 'auto')}
+  return `n=${shq(a.name ?? '')}; want=${shq(a.state ?? '')}; wen=${a.enabled === undefined ? "''" : a.enabled ? 'yes' : 'no'}; check=${check ? 1 : 0}; dr=${a.daemon_reload ? 1 : 0}; use=${shq(a.use ?? 'auto')}
 if [ "$use" = systemd ] || { [ "$use" = auto ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && [ -d /run/systemd/system ]; }; then mgr=systemd; else mgr=init; fi
 reloaded=0
 if [ $mgr = systemd ]; then

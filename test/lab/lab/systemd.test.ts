@@ -24,6 +24,7 @@ const PLAY = `- hosts: nodes
           Description=obiam-run lab test service
           [Service]
           ExecStart=/bin/sleep 100000
+    - systemd: { daemon_reload: true }
     - systemd: { name: obr-sleep, state: started, enabled: true, daemon_reload: true }
     - command: systemctl is-active obr-sleep
       changed_when: false
