@@ -156,7 +156,11 @@ class Runner {
     this.opts.stopRequest?.addEventListener('abort', onStopRequest, { once: true });
     try {
       for (const [index, play] of playbook.plays.entries()) {
-        if (this.stopNow()) throw new Interrupted();
+        // Between plays any stop counts: no host is in the middle of anything here.
+        if (this.opts.signal?.aborted || this.opts.stopRequest?.aborted) {
+          if (index > 0 && this.opts.stopRequest?.aborted) this.stoppedBetweenBatches = true;
+          throw new Interrupted();
+        }
         const stop = await this.runPlay(play, index);
         if (stop) break;
       }
@@ -175,7 +179,7 @@ class Runner {
     const anyUnreachable = [...this.state.values()].includes('unreachable');
     // 2 wins over 3: a failed task is the more specific problem (documented in docs/runner.md).
     const exitCode = interrupted ? EXIT.INTERRUPTED : anyFailed ? EXIT.HOST_FAILED : anyUnreachable ? EXIT.HOST_UNREACHABLE : EXIT.OK;
-    if (interrupted && this.stoppedBetweenBatches) this.emit({ event: 'warning', message: 'stopped between two batches: every batch that started was finished' });
+    if (interrupted && this.stoppedBetweenBatches) this.emit({ event: 'warning', message: 'stopped at a safe point: every batch that started was finished' });
     else if (interrupted) this.emit({ event: 'warning', message: 'interrupted: no new tasks were started; tasks already running were allowed to finish' });
     this.emit({ event: 'recap', hosts, exitCode, durationMs: Date.now() - started });
     return { exitCode };
@@ -284,6 +288,7 @@ class Runner {
       }
     }
     this.emit({ event: 'play-end', play: play.name });
+    this.current = undefined;
     return stop;
   }
 

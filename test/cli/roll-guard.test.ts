@@ -128,10 +128,11 @@ describe('a stop request during a roll', () => {
     const r = await running;
     expect(r.code).toBe(99);
     expect(marks(dir)).toEqual(['h1-begin', 'h1-end', 'h2-begin']);
-    expect(r.err).toContain("h2: in 'Roll' at 'work'");
+    // The stop lands while h2 is at `begin` or `work`, as the machine's timing goes.
+    expect(r.err).toMatch(/h2: in 'Roll' at '(begin|work)'/);
     const j = journal(dir);
     expect(j.plays[1].done).toEqual(['h1']);
-    expect(j.plays[1].current).toMatchObject({ hosts: ['h2'], task: 'work' });
+    expect(j.plays[1].current).toMatchObject({ hosts: ['h2'], task: expect.stringMatching(/^(begin|work)$/) });
 
     clearMarks(dir);
     const again = await start(dir, ['--resume']);
@@ -139,6 +140,20 @@ describe('a stop request during a roll', () => {
     expect(marks(dir)).toEqual(['h2-begin', 'h2-end', 'h3-begin', 'h3-end']);
     // The gate of the resumed run knows which host was left in the middle.
     expect(JSON.parse(readFileSync(path.join(dir, 'resume-h1.json'), 'utf8'))).toEqual({ resumed: true, interrupted: ['h2'] });
+  });
+
+  it('a stop request in the last batch of a serial play stops before the next play', async () => {
+    const dir = workspace(0.3);
+    writeFileSync(path.join(dir, 'roll.yml'), `${rollPlaybook(dir, 0.3)}\n- name: After\n  hosts: all\n  gather_facts: false\n  tasks:\n    - command: touch ${dir}/after-{{ inventory_hostname }}\n`);
+    const stop = new AbortController();
+    const running = start(dir, [], { stop });
+    await when(() => existsSync(path.join(dir, 'h3-begin')));
+    stop.abort();
+    const r = await running;
+    expect(r.code).toBe(99);
+    expect(marks(dir)).toHaveLength(6);
+    expect(readdirSync(dir).filter((f) => f.startsWith('after-'))).toEqual([]);
+    expect(r.out).toContain('stopped at a safe point');
   });
 
   it('outside a serial play a stop request stops after the running tasks', async () => {
