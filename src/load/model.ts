@@ -48,8 +48,9 @@ export interface Task extends NodeCommon {
   changedWhen?: Condition[];
   failedWhen?: Condition[];
   until?: Condition[];
-  retries?: number;
-  delay?: number;
+  /** A number, or a template rendered per host when the task runs. */
+  retries?: number | string;
+  delay?: number | string;
 }
 
 export interface Block extends NodeCommon {

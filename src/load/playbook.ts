@@ -555,8 +555,8 @@ class Loader {
       changedWhen: d.changed_when === undefined ? undefined : conditions(d.changed_when),
       failedWhen: d.failed_when === undefined ? undefined : conditions(d.failed_when),
       until: d.until === undefined ? undefined : conditions(d.until),
-      retries: d.retries === undefined ? undefined : toInt(d.retries),
-      delay: d.delay === undefined ? undefined : toInt(d.delay),
+      retries: d.retries === undefined ? undefined : intOrTemplate(d.retries),
+      delay: d.delay === undefined ? undefined : intOrTemplate(d.delay),
     };
     if (t.notify.length > 0) {
       this.notifyAt.set(t, t.notify.map((_, i) => where.y.locate([...where.path, 'notify', ...(Array.isArray(d.notify) ? [i] : [])], 'value')));
@@ -800,6 +800,11 @@ function stringValues(m: Map_): Record<string, string> {
 
 function toInt(v: unknown): number {
   return typeof v === 'number' ? v : Number.parseInt(String(v), 10);
+}
+
+/** `retries: 3` or `retries: "{{ n }}"`: a template is kept for the runner to render per host. */
+function intOrTemplate(v: unknown): number | string {
+  return typeof v === 'string' && v.includes('{{') ? v : toInt(v);
 }
 
 function serialList(v: unknown): (number | string)[] {

@@ -874,8 +874,9 @@ class Runner {
     }
     const ctxFor = (s: VarScope): ModuleContext => this.moduleContext(task, inh, s, target, conn, check);
     const untilConds = task.until;
-    const attempts = untilConds && untilConds.length > 0 ? (task.retries === undefined ? 3 : Math.max(1, task.retries + 1)) : 1;
-    const delay = (task.delay ?? 5) * 1000;
+    const retries = this.renderCount(task.retries, 3, 'retries', scope, task);
+    const attempts = untilConds && untilConds.length > 0 ? Math.max(1, retries + 1) : 1;
+    const delay = this.renderCount(task.delay, 5, 'delay', scope, task) * 1000;
     let r: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       r = await this.runModule(mod, task, scope, ctxFor(scope));
@@ -899,6 +900,20 @@ class Runner {
       }
     }
     return r;
+  }
+
+  /** `retries` / `delay`: a number, or a template rendered for this host; anything else is an error. */
+  private renderCount(v: number | string | undefined, dflt: number, what: string, scope: VarScope, task: Task): number {
+    if (v === undefined) return dflt;
+    const n = typeof v === 'number' ? v : Number(scope.render(v, task.location));
+    if (!Number.isFinite(n) || n < 0) {
+      throw new ObiamError('E_TASK_ARGS', `${what} must be a whole number >= 0, got ${JSON.stringify(typeof v === 'number' ? v : scope.render(v, task.location))}`, {
+        location: task.location,
+        remedy: `give ${what} as a number or a template that renders to one`,
+        exitCode: EXIT.HOST_FAILED,
+      });
+    }
+    return Math.floor(n);
   }
 
   private async runModule(mod: ModuleDef, task: Task, scope: VarScope, ctx: ModuleContext): Promise<ModuleResult> {

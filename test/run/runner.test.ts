@@ -282,6 +282,28 @@ describe('until / retries', () => {
     expect(r.transport.log('a').filter((s) => s.includes('never-ready'))).toHaveLength(3);
     expect(r.statuses('never-ready')).toEqual({ a: 'failed' });
   });
+
+  it('renders templated retries and delay per host (a template used to leave the task unrun and ok)', async () => {
+    const pb = playbook([
+      play({
+        vars: { timeout: 8 },
+        tasks: [
+          cmd('never-ready', { register: 'n', until: ['n.rc == 0'], retries: '{{ (timeout | int / 4) | int }}', delay: '{{ 0 }}', ignoreErrors: true }),
+        ],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['a']), { rules: [{ match: 'never-ready', rc: 1 }] });
+    expect(r.transport.log('a').filter((s) => s.includes('never-ready'))).toHaveLength(3);
+    expect(r.statuses('never-ready')).toEqual({ a: 'ignored' });
+  });
+
+  it('a retries template that is not a number fails the task with its location', async () => {
+    const pb = playbook([play({ tasks: [cmd('bad-retries', { register: 'b', until: ['b.rc == 0'], retries: '{{ "soon" }}', delay: 0 })] })]);
+    const r = await runTest(pb, inventory(['a']));
+    expect(r.statuses('bad-retries')).toEqual({ a: 'failed' });
+    expect(String(r.results('bad-retries')[0]!.result.msg)).toContain('retries must be a whole number >= 0, got "soon"');
+    expect(r.transport.log('a')).toEqual([]);
+  });
 });
 
 describe('changed_when / failed_when / ignore_errors', () => {
