@@ -143,20 +143,30 @@ function withLine(file: string, user: string, line: string): string {
   return `${[...kept, line].join('\n')}\n`;
 }
 
-/** Units the outer image enables, masked in systemd hosts so only what a test starts runs (ssh stays). */
-function unitsToMask(): string[] {
-  const out = new Set<string>();
+/**
+ * The outer machine's `*.wants` / `*.requires` directories under /etc/systemd/system: a systemd host
+ * gets them empty and opaque, so nothing the outer machine enables starts at boot (ssh is linked back
+ * in), while those units stay startable on demand (`systemctl start haproxy` in a playbook).
+ */
+export function systemdOpaqueDirs(): string[] {
   const base = '/etc/systemd/system';
   if (!existsSync(base)) return [];
-  for (const d of readdirSync(base)) {
-    if (!d.endsWith('.wants') && !d.endsWith('.requires')) continue;
-    for (const u of readdirSync(path.join(base, d))) out.add(u);
-  }
-  for (const keep of ['ssh.service', 'sshd.service', 'ssh.socket']) out.delete(keep);
-  // Units that fail in a container without real hardware or with a read-only sysfs.
-  for (const u of ['systemd-networkd-wait-online.service', 'systemd-timesyncd.service', 'getty@tty1.service', 'systemd-resolved.service', 'cron.service', 'e2scrub_reap.service', 'apt-daily.timer', 'apt-daily-upgrade.timer']) out.add(u);
-  return [...out].sort();
+  return readdirSync(base)
+    .filter((d) => d.endsWith('.wants') || d.endsWith('.requires'))
+    .map((d) => `etc/systemd/system/${d}`);
 }
+
+/** Units that fail in a container without real hardware or with a read-only sysfs: masked. */
+const BROKEN_IN_CONTAINER = [
+  'systemd-networkd-wait-online.service',
+  'systemd-timesyncd.service',
+  'getty@tty1.service',
+  'systemd-resolved.service',
+  'cron.service',
+  'e2scrub_reap.service',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+];
 
 export interface PrepareOptions {
   plan: LabPlan;
@@ -219,10 +229,11 @@ function chownShadow(upper: string): void {
 function prepareSystemd(upper: string, ports: number[]): void {
   const sys = path.join(upper, 'etc/systemd/system');
   mkdirSync(sys, { recursive: true });
-  for (const u of unitsToMask()) {
+  for (const u of BROKEN_IN_CONTAINER) {
     const p = path.join(sys, u);
     if (!existsSync(p)) symlinkSync('/dev/null', p);
   }
+  for (const d of systemdOpaqueDirs()) mkdirSync(path.join(upper, d), { recursive: true });
   const wants = path.join(sys, 'multi-user.target.wants');
   mkdirSync(wants, { recursive: true });
   const unit = ['/lib/systemd/system/ssh.service', '/usr/lib/systemd/system/ssh.service'].find((p) => existsSync(p));

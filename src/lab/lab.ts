@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, ObiamError } from '../errors.js';
-import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost } from './host-files.js';
+import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost, systemdOpaqueDirs } from './host-files.js';
 import { checkedInInventory, renderInventory } from './inventory.js';
 import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, candidateOctets, octetsCovered, planLab, subnetOctets, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
 import { findNamespaceInit, isAlive, mountsUnder, must, preflight, run, signal, sleep, startTimeOf, type RecordedPid } from './sys.js';
@@ -391,7 +391,8 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
   plan.hosts.forEach((h, i) =>
     prepareHost({ plan, host: h, dirs: dirs[i], clientPublicKey: clientPub, clientPrivateKey: clientPriv, knownHosts, user, systemd: st.systemd, startDelayMs }),
   );
-  await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', ...dirs.flatMap((d) => OPAQUE_DIRS.map((o) => path.join(d.upper, o)))]);
+  const opaque = [...OPAQUE_DIRS, ...(st.systemd ? systemdOpaqueDirs() : [])];
+  await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', ...dirs.flatMap((d) => opaque.map((o) => path.join(d.upper, o)))]);
   if (plan.nets > 1) raiseNeigh();
   await createNetwork(st, plan);
   if (st.systemd) raiseInotify(st);
