@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
-import { SITE, VAULT, get, health, overlay, tasks } from './cluster.js';
+import { SITE, VAULT, health, overlay, tasks } from './cluster.js';
+import { startLoad, type Sample } from './load.js';
 import { REPO, runCli, sum, type CliRun } from './run-cli.js';
 
 const ROLL = path.join(REPO, 'playbooks/rolling-restart.yml');
@@ -18,39 +19,6 @@ function buildPack(version: string, failStart = false): string {
   const out = mkdtempSync(path.join(tmpdir(), 'obr-pack-'));
   execFileSync('bash', [path.join(REPO, 'lab-product/build.sh'), '--out', out, '--obiam-version', version, ...(failStart ? ['--fail-start'] : [])], { stdio: 'pipe' });
   return path.join(out, `wso2-obiam-${version}.zip`);
-}
-
-interface Sample {
-  t: number;
-  node?: string;
-  ok: boolean;
-  /** The node no longer knew the session (it was restarted: sessions are node-local). */
-  lost?: boolean;
-  error?: string;
-}
-
-/** One client: keeps asking through the LB until stopped; a sticky one sends the cookie it got. */
-async function client(lbIp: string, sticky: boolean, stop: () => boolean, out: Sample[]): Promise<void> {
-  const jar = new Map<string, string>();
-  while (!stop()) {
-    const cookie = jar.size ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
-    const t = Date.now();
-    try {
-      const r = await get(lbIp, 443, '/session', cookie);
-      const body = r.status === 200 ? (JSON.parse(r.body) as { node: string; lost: boolean }) : undefined;
-      out.push({ t, node: body?.node, lost: body?.lost, ok: r.status === 200, error: r.status === 200 ? undefined : `HTTP ${r.status}` });
-      if (sticky) {
-        // A browser's cookie jar: the LB's SERVERID and the node's JSESSIONID.
-        for (const c of r.setCookie) {
-          const [kv] = c.split(';');
-          const i = kv!.indexOf('=');
-          if (i > 0) jar.set(kv!.slice(0, i).trim(), kv!.slice(i + 1).trim());
-        }
-      }
-    } catch (e) {
-      out.push({ t, ok: false, error: (e as Error).message });
-    }
-  }
 }
 
 describe('rolling restart under load', () => {
@@ -75,20 +43,26 @@ describe('rolling restart under load', () => {
 
   /** Runs `args` through the CLI while 6 clients load the LB; keeps the load on until 2000 requests. */
   async function underLoad(args: string[]): Promise<{ run: CliRun; sticky: Sample[][]; all: Sample[] }> {
-    let done = false;
-    const sticky: Sample[][] = [[], [], []];
-    const fresh: Sample[][] = [[], [], []];
-    const load = Promise.all([...sticky.map((s) => client(lb.ip, true, () => done, s)), ...fresh.map((s) => client(lb.ip, false, () => done, s))]);
-    let run: CliRun;
-    try {
+    const load = startLoad(lb.ip);
+    const run = await (async () => {
       await new Promise((r) => setTimeout(r, 1000));
-      run = await runCli(args, { timeoutMs: 600_000 });
-      while ([...sticky, ...fresh].reduce((n, s) => n + s.length, 0) < 2000) await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      done = true;
-      await load;
+      return runCli(args, { timeoutMs: 600_000 });
+    })().finally(() => load.stop(2000));
+    return { run, ...(await load.stop(2000)) };
+  }
+
+  /** HAProxy's view of every node: `UP` unless drained (DRAIN) or in maintenance (MAINT). */
+  async function lbStates(): Promise<Record<string, string>> {
+    const py = "import socket;s=socket.socket(socket.AF_UNIX);s.connect('/run/haproxy/admin.sock');s.sendall(b'show stat\\n');s.shutdown(socket.SHUT_WR);print(s.recv(65536).decode())";
+    const r = await tasks(lab, lb.name, `    - command: python3 -c "${py}"\n      changed_when: false\n`);
+    const text = String(r.events.find((e) => e.event === 'host-result' && !e.isItem)?.result.stdout ?? '');
+    const states: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const f = line.split(',');
+      // `UP 1/3` (a check failed since) is still up: only the state word counts.
+      if (f[1]?.startsWith('node')) states[f[1]] = f[17]!.split(' ')[0]!;
     }
-    return { run, sticky, all: [...sticky, ...fresh].flat() };
+    return states;
   }
 
   it('restarts every node once with 0 failed requests; sticky clients move only off the node being rolled', async () => {
@@ -127,12 +101,72 @@ describe('rolling restart under load', () => {
     const lost = sticky.flat().filter((x) => x.lost).length;
     console.log(`rolling restart under load: ${all.length} requests, ${failed.length} failed, ${moved} sticky sessions moved to another node, ${lost} found their node restarted; per node: ${perNode}`);
 
+    // The roll's own numbers (its http_probe and the batch timings), as printed at its end.
+    const probe = roll.events.find((e) => e.event === 'probe-report');
+    expect(probe, 'the roll reports its load numbers').toBeDefined();
+    expect(probe!.report.failed).toBe(0);
+    expect(probe!.report.requests).toBeGreaterThan(100);
+    expect(Object.keys(probe!.report.perNode).sort()).toEqual(nodes.map((n) => n.name).sort());
+    const batches = roll.events.filter((e) => e.event === 'batch-end' && e.play === 'Rolling restart');
+    expect(batches.map((e) => e.hosts[0])).toEqual(nodes.map((n) => n.name));
+    expect(batches.every((e) => e.durationMs > 0 && e.failed.length === 0)).toBe(true);
+    console.log(`the roll's probe: ${probe!.report.requests} requests, ${probe!.report.failed} failed, ${probe!.report.sessionsMoved} sessions moved`);
+
     for (const n of nodes) {
       const h = await health(n);
       expect(h.status).toBe('UP');
       expect(h.members.length).toBe(3);
     }
   }, 600_000);
+
+  it('SIGINT in the middle of node 2 finishes node 2 and stops; --resume does node 3; no node left out of the LB; 0 failed requests', async () => {
+    const load = startLoad(lb.ip);
+    let first: CliRun;
+    let again: CliRun;
+    let result: Awaited<ReturnType<typeof load.stop>>;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      let sent = false;
+      first = await runCli([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json'], {
+        timeoutMs: 600_000,
+        onSpawn: (child) => {
+          let buf = '';
+          child.stdout!.on('data', (b: Buffer) => {
+            buf += b.toString();
+            const lines = buf.split('\n');
+            buf = lines.pop()!;
+            for (const l of lines) {
+              const e = JSON.parse(l) as { event: string; task?: string; hosts?: string[] };
+              // node2 is being stopped at this point: the interrupt must not leave it so.
+              if (!sent && e.event === 'task-start' && e.task === 'Service stopped' && e.hosts?.[0] === 'node2') {
+                sent = true;
+                child.kill('SIGINT');
+              }
+            }
+          });
+        },
+      });
+      expect(sent, 'the roll reached node2').toBe(true);
+      expect(first.code, first.stdout + first.stderr).toBe(99);
+      expect(first.stderr).toContain('--resume');
+      // node2 was finished (back in the LB), node3 not touched.
+      const rolled = first.events.filter((e) => e.event === 'batch-end' && e.play === 'Rolling restart').map((e) => e.hosts[0]);
+      expect(rolled).toEqual(['node1', 'node2']);
+      expect(first.events.some((e) => e.event === 'task-start' && e.hosts?.includes('node3') && e.task === 'Service stopped')).toBe(false);
+      expect(await lbStates()).toEqual({ node1: 'UP', node2: 'UP', node3: 'UP' });
+
+      again = await runCli([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '--resume'], { timeoutMs: 600_000 });
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      const resumed = again.events.filter((e) => e.event === 'batch-end' && e.play === 'Rolling restart').map((e) => e.hosts[0]);
+      expect(resumed).toEqual(['node3']);
+      expect(await lbStates()).toEqual({ node1: 'UP', node2: 'UP', node3: 'UP' });
+    } finally {
+      result = await load.stop(1000);
+    }
+    const failed = result.all.filter((x) => !x.ok);
+    expect(failed.map((f) => f.error).slice(0, 5), `${failed.length} of ${result.all.length} failed`).toEqual([]);
+    console.log(`interrupted roll + --resume under load: ${result.all.length} requests, ${failed.length} failed`);
+  }, 900_000);
 
   it('behind nginx too: 0 failed requests while every node is restarted', async () => {
     // The LB becomes nginx (HAProxy stopped), the roll drains by configuration and graceful reload.
@@ -182,7 +216,7 @@ describe('rolling restart under load', () => {
     const failed = all.filter((x) => !x.ok);
     expect(failed.map((f) => f.error).slice(0, 5), `${failed.length} of ${all.length} failed`).toEqual([]);
     // Only the first node was touched, and it is back on 2.0.1 like the others.
-    const stopped = run.events.filter((e) => e.event === 'host-result' && e.task === 'Service stopped for the upgrade').map((e) => e.host);
+    const stopped = run.events.filter((e) => e.event === 'host-result' && e.task === 'Service stopped for the upgrade' && e.status !== 'skipped').map((e) => e.host);
     expect(stopped).toEqual([nodes[0]!.name]);
     for (const n of nodes) {
       const h = (await health(n)) as { version?: string; status: string; members: string[] };
@@ -191,6 +225,51 @@ describe('rolling restart under load', () => {
       expect(h.members.length).toBe(3);
     }
   }, 900_000);
+
+  it('full-stop upgrade: every node stopped, upgraded, the first node started before the others; all on the new version', async () => {
+    const pack = buildPack('2.0.3');
+    const args = [UPGRADE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'product_version=2.0.3', '-e', `product_pack=${pack}`, '-e', 'roll_strategy=full-stop'];
+    const run = await runCli(args, { timeoutMs: 600_000 });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    // One batch; every node stopped before any was started; node1 started first.
+    const batches = run.events.filter((e) => e.event === 'batch-start' && e.play === 'Rolling upgrade');
+    expect(batches.map((e) => e.hosts.length)).toEqual([3]);
+    const at = (task: string, host: string): number => run.events.find((e) => e.event === 'host-result' && e.task === task && e.host === host && !e.isItem && e.status !== 'skipped')?.time ?? NaN;
+    const stoppedLast = Math.max(...nodes.map((n) => at('Service stopped for the upgrade', n.name)));
+    const started = nodes.map((n) => at('Service started', n.name));
+    expect(Math.min(...started)).toBeGreaterThan(stoppedLast);
+    expect(started[0]!).toBeLessThan(Math.min(started[1]!, started[2]!));
+    for (const n of nodes) {
+      const h = (await health(n)) as { version?: string; status: string; members: string[] };
+      expect(h.version, n.name).toBe('2.0.3');
+      expect(h.members.length).toBe(3);
+    }
+    expect(await lbStates()).toEqual({ node1: 'UP', node2: 'UP', node3: 'UP' });
+    const again = await runCli(args, { timeoutMs: 300_000 });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(sum(again.recap, 'changed')).toBe(0);
+  }, 900_000);
+
+  it('full-stop to a build that fails to start: every node goes back to the previous version, exit 2', async () => {
+    const pack = buildPack('2.0.4', true);
+    const run = await runCli([UPGRADE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'product_version=2.0.4', '-e', `product_pack=${pack}`, '-e', 'roll_strategy=full-stop', '-e', 'ob_start_timeout=20'], { timeoutMs: 600_000 });
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stdout).toContain('the full-stop upgrade to 2.0.4 failed on node1');
+    expect(run.stdout).toContain('every node is back on its previous version');
+    for (const n of nodes) {
+      const h = (await health(n)) as { version?: string; status: string; members: string[] };
+      expect(h.status).toBe('UP');
+      expect(h.version, n.name).toBe('2.0.3');
+      expect(h.members.length).toBe(3);
+    }
+    expect(await lbStates()).toEqual({ node1: 'UP', node2: 'UP', node3: 'UP' });
+  }, 900_000);
+
+  it('full-stop is refused for a restart (it is the upgrade\'s downtime path)', async () => {
+    const r = await runCli([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-e', 'roll_strategy=full-stop'], { timeoutMs: 120_000 });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('full-stop is for rolling-upgrade.yml');
+  }, 180_000);
 
   it('refuses a batch larger than roll_max_unavailable or one taking every member out', async () => {
     for (const [extra, text] of [
