@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import {
+  absentStat,
   asText,
   attrScript,
   attrsDiffer,
@@ -15,6 +16,8 @@ import {
   fetchForDiff,
   fileError,
   installFile,
+  installIfAbsent,
+  installResult,
   mustExec,
   octal4,
   parseProbe,
@@ -25,6 +28,7 @@ import {
   sha1,
   stateFields,
   TEXT_LIMIT,
+  type InstallOptions,
   type ModeArg,
   type RemoteStat,
 } from './remote-file.js';
@@ -94,10 +98,24 @@ export async function putContent(ctx: ModuleContext, pl: Payload, o: PutOptions)
   let dest = dirDest && o.srcName ? path.posix.join(o.dest, o.srcName) : o.dest.replace(/(.)\/+$/, '$1');
   const reqs = [
     { path: dest, checksum: 'sha1' as const },
-    { path: path.posix.dirname(dest), follow: true }, // a parent that is a link to a directory is fine
+    { path: path.posix.dirname(dest), follow: true, typeOnly: true }, // a parent that is a link to a directory is fine
     ...(o.srcName && !dirDest ? [{ path: path.posix.join(dest, o.srcName), checksum: 'sha1' as const }] : []),
   ];
-  const { stats } = await probe(ctx, reqs);
+  // What an absent dest gets, written in the probe's round trip when that is the case (first runs).
+  const install = (cur: RemoteStat, at: string): InstallOptions => ({
+    dest: at,
+    content: pl.data,
+    localPath: pl.localPath,
+    remoteSrc: o.remoteSrc,
+    mode: resolveMode(o.mode, cur.exists ? parseInt(cur.mode, 8) : 0o644, false),
+    owner: o.owner,
+    group: o.group,
+    backup: o.backup,
+    validate: o.validate,
+    makeParents: dirDest,
+  });
+  const first = install(absentStat(dest), dest);
+  const { stats, ran } = await probe(ctx, reqs, '', ctx.check ? undefined : installIfAbsent(first));
   let [cur, parent] = stats as [RemoteStat, RemoteStat];
   if (cur.type === 'directory') {
     if (!o.srcName) return { changed: false, failed: true, msg: `can not use content with a dir as dest: ${dest}` };
@@ -131,18 +149,8 @@ export async function putContent(ctx: ModuleContext, pl: Payload, o: PutOptions)
     return { ...result, state: 'file', ...(mode ? { mode } : {}), owner: o.owner ?? cur.owner, group: o.group ?? cur.group };
   }
   if (contentChanged) {
-    const r = await installFile(ctx, {
-      dest,
-      content: pl.data,
-      localPath: pl.localPath,
-      remoteSrc: o.remoteSrc,
-      mode: resolveMode(o.mode, cur.exists ? parseInt(cur.mode, 8) : 0o644, false),
-      owner: o.owner,
-      group: o.group,
-      backup: o.backup,
-      validate: o.validate,
-      makeParents: dirDest,
-    });
+    // `ran`: dest was absent and its directory there, so the probe's round trip did this very install.
+    const r = ran ? installResult(ctx, first, ran) : await installFile(ctx, install(cur, dest));
     return { ...result, ...stateFields(r.stat), ...(r.backupFile ? { backup_file: r.backupFile } : {}) };
   }
   const after = await setAttrs(ctx, dest, attrs);
@@ -193,7 +201,7 @@ async function walk(root: string, follow: boolean): Promise<TreeEntry[]> {
 async function copyTree(ctx: ModuleContext, args: CopyArgs, srcAbs: string): Promise<ModuleResult> {
   const root = args.src!.endsWith('/') ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(srcAbs));
   const entries = await walk(srcAbs, args.local_follow ?? true);
-  const reqs = [{ path: path.posix.dirname(root), follow: true }, { path: root }, ...entries.map((e) => ({ path: path.posix.join(root, e.rel), checksum: e.dir ? (false as const) : ('sha1' as const) }))];
+  const reqs = [{ path: path.posix.dirname(root), follow: true, typeOnly: true }, { path: root }, ...entries.map((e) => ({ path: path.posix.join(root, e.rel), checksum: e.dir ? (false as const) : ('sha1' as const) }))];
   const { stats } = await probe(ctx, reqs);
   if (!stats[0]!.exists && !args.dest.endsWith('/') && args.src!.endsWith('/')) {
     throw fileError(ctx, 'E_DEST_DIR', `Destination directory ${path.posix.dirname(root)} does not exist on ${ctx.host}`, 'create it first or end dest with /');

@@ -169,6 +169,22 @@ export interface TextEditOptions {
 }
 
 /**
+ * Shell printing what `readlink -f p` prints (edits go to a link's target, in its real directory),
+ * running readlink only when p itself is a symlink: else the directory's physical path from `cd -P`
+ * and $PWD, builtins in a subshell (a fork without exec; the probe runs in the remote shell itself,
+ * which must not change directory). ./ keeps CDPATH out. Nothing printed means p as given, as when
+ * readlink -f fails.
+ */
+export function realPathScript(p: string): string {
+  const q = shq(p);
+  const base = path.posix.basename(p);
+  if (p.endsWith('/') || base === '' || base === '.' || base === '..') return `readlink -f -- ${q} || true`;
+  const dir = path.posix.dirname(p);
+  const cd = shq(dir.startsWith('/') ? dir : `./${dir}`);
+  return `if [ -L ${q} ]; then readlink -f -- ${q} || true; else (cd -P -- ${cd} 2>/dev/null && printf '%s\\n' "\${PWD%/}/"${shq(base)}); fi`;
+}
+
+/**
  * The shared round trips of lineinfile and blockinfile: one probe returns state, content and the
  * real path (edits go through symlinks); `edit` computes the new content on the controller; one
  * exec writes it back.
@@ -180,14 +196,14 @@ export async function editRemoteText(
 ): Promise<ModuleResult> {
   const bad = checkMode(o.mode);
   if (bad) return { changed: false, failed: true, msg: bad };
-  const { stats, extra } = await probe(ctx, [{ path: o.path, follow: true, contentMax: TEXT_LIMIT }, { path: path.posix.dirname(o.path), follow: true }], `readlink -f -- ${shq(o.path)} || true`);
+  const { stats, extra } = await probe(ctx, [{ path: o.path, follow: true, contentMax: TEXT_LIMIT }], realPathScript(o.path));
   const st = stats[0]!;
   if (st.type === 'directory') return { changed: false, failed: true, rc: 256, msg: `Path ${o.path} is a directory !` };
   if (!st.exists && !o.create) return o.onMissing();
   let raw = st.content;
   if (st.exists && !raw) {
     // Bigger than the probe's limit: one more read, base64 so bytes survive.
-    const r = await ctx.conn.exec(`base64 -w0 < ${shq(o.path)}`, { become: ctx.become });
+    const r = await ctx.conn.exec(`base64 -w0 < ${shq(o.path)}`, { become: ctx.become, engineScript: 'read' });
     if (r.exitCode !== 0) throw fileError(ctx, 'E_READ_FILE', `cannot read ${o.path} on ${ctx.host}: ${r.stderr.trim()}`);
     raw = Buffer.from(r.stdout, 'base64');
   }

@@ -1,17 +1,24 @@
 // One long-lived remote POSIX sh per connection: each exec is written to its stdin as a framed request
 // and answered by a framed reply (exit code, then stdout and stderr each closed by an end marker).
 // A task costs one round trip and no channel setup (a fresh exec channel costs tens of ms of sshd
-// session work), and only ~2 processes on the host (the subshell, and cat when there is output).
+// session work), and few processes on the host: the subshell, `cat` when there is output in a file.
 //
 // Request protocol (text sent to the shell; TOKEN is random per shell, ID counts requests):
 //   __obr_s='<script, single-quoted>'            the script never appears on a command line
-//   [base64 -d >"$D/iID" <<'DELIM' ... DELIM]     stdin, binary safe
+//   [printf %s '<stdin text>' >"$D/iID"]          stdin: UTF-8 text without NUL by the shell's printf,
+//   [base64 -d >"$D/iID" <<'DELIM' ... DELIM]     other bytes through base64
 //   ( eval "$__obr_s" ) <in >"$D/oID" 2>"$D/eID" & or a sudo runner reading the script from a file
 //   printf 'OBR<TOKEN>P ID PID\n'                 lets the controller kill the command on timeout
 //   wait; printf 'OBR<TOKEN>R ID RC FLAGS\n'; cat o; printf '\nOBR<TOKEN>E\n'; cat e; printf '\nOBR<TOKEN>Z\n'
 // Output of commands never touches the shell's own stdout and the token is never visible to them,
 // so a frame cannot be forged by accident. End markers rather than byte counts: a daemon started by
 // the command may keep appending to its output file after the count was taken.
+//
+// The engine's own scripts (`engine`: file probes and writes, which print text and start nothing that
+// outlives them) skip the output file and its `cat`: their stdout comes first, in the foreground:
+//   printf 'OBR<TOKEN>D ID\n'; ( eval "$__obr_s" ) <in 2>"$D/eID"; printf '\nOBR<TOKEN>E\n'
+// then the R frame with an empty stdout. A `read` script (a probe: no exit, cd, umask, set or trap)
+// runs as `{ eval "$__obr_s"; }`, in the shell itself: no subshell either.
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 
@@ -37,6 +44,11 @@ export interface ShellRequest {
   stdin?: Buffer;
   timeoutMs?: number;
   sudo?: SudoSpec;
+  /**
+   * The engine's own script (see ExecOptions.engineScript): stdout straight back, without an output
+   * file and `cat`; `read` ones in the shell itself (neither with a timeout).
+   */
+  engine?: 'read' | 'write';
 }
 
 export interface RawResult {
@@ -94,6 +106,13 @@ export function buildInit(token: string): string {
 /** Per-request files are left behind and removed in batches (saves an rm process per request). */
 const CLEAN_EVERY = 32;
 
+/** Bytes the request can carry as a quoted shell word (valid UTF-8 without NUL), else undefined. */
+function shellText(b: Buffer): string | undefined {
+  if (b.includes(0)) return undefined;
+  const s = b.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(b) ? s : undefined;
+}
+
 /** The text sent to the shell for one request. */
 export function buildRequest(token: string, id: number, req: ShellRequest): string {
   const script = buildScript(req);
@@ -104,37 +123,56 @@ export function buildRequest(token: string, id: number, req: ShellRequest): stri
   out.push(`__obr_s=${sq(script)}`);
   let input = '/dev/null';
   if (req.stdin !== undefined && req.stdin.length > 0) {
-    const delim = `OBR_${token}_${id}_IN`;
-    const b64 = req.stdin.toString('base64').replace(/.{1,76}/g, '$&\n');
-    out.push(`base64 -d >${f('i')} <<'${delim}'\n${b64}${delim}`);
     input = f('i');
+    const text = shellText(req.stdin);
+    if (text !== undefined) {
+      out.push(`printf %s ${sq(text)} >${input}`); // a builtin: no base64 process
+    } else {
+      const delim = `OBR_${token}_${id}_IN`;
+      const b64 = req.stdin.toString('base64').replace(/.{1,76}/g, '$&\n');
+      out.push(`base64 -d >${input} <<'${delim}'\n${b64}${delim}`);
+    }
   }
-  const redirs = `<${input} >${f('o')} 2>${f('e')}`;
-  if (!req.sudo) {
-    out.push(`( eval "$__obr_s" ) ${redirs} &`);
+  // A timeout needs the pid frame, which would interleave with direct output: those use the file.
+  const direct = req.engine !== undefined && !(req.timeoutMs !== undefined && req.timeoutMs > 0);
+  // Only a read-only script without cwd/env (which would stay set) may run in the shell itself.
+  const inline = direct && req.engine === 'read' && !req.sudo && req.cwd === undefined && Object.keys(req.env ?? {}).length === 0;
+  const outErr = direct ? `2>${f('e')}` : `>${f('o')} 2>${f('e')}`;
+  const bg = direct ? '' : ' &';
+  if (direct) out.push(`printf 'OBR${token}D ${id}\\n'`);
+  if (inline) {
+    out.push(`{ eval "$__obr_s"; } <${input} ${outErr}`);
+  } else if (!req.sudo) {
+    out.push(`( eval "$__obr_s" ) <${input} ${outErr}${bg}`);
   } else {
     const s = req.sudo;
     const auth = s.password !== undefined ? `OBR_BP=${sq(s.password)} SUDO_ASKPASS=${D}/ap sudo -A` : 'sudo -n';
-    out.push(`rm -f ${D}/ap.1 ${D}/ap.w`);
-    out.push(`printf '%s' "$__obr_s" >${f('s')}`);
+    // The askpass helper's marks exist only after it ran (rare once sudo has cached the login): no rm otherwise.
+    out.push(`[ ! -e ${D}/ap.1 ] || rm -f ${D}/ap.1 ${D}/ap.w`);
     if (s.user === 'root') {
       // root reads the login user's private dir directly.
-      out.push(`${auth} -H -u root -- /bin/sh ${f('s')} ${redirs} &`);
+      out.push(`printf '%s' "$__obr_s" >${f('s')}`);
+      out.push(`${auth} -H -u root -- /bin/sh ${f('s')} <${input} ${outErr}${bg}`);
     } else {
       // Another user cannot read our private dir: hand it script+stdin on stdin (a regular file,
       // so dd reads exactly the script bytes and leaves the offset at the start of the stdin bytes).
       const n = Buffer.byteLength(script);
       const boot = 'f=$(mktemp) || exit 125; dd bs="$1" count=1 of="$f" 2>/dev/null; /bin/sh "$f"; r=$?; rm -f "$f"; exit $r';
-      const cat = input === '/dev/null' ? `cp ${f('s')} ${f('c')}` : `cat ${f('s')} ${input} >${f('c')}`;
-      out.push(`${cat} && ${auth} -H -u ${sq(s.user)} -- /bin/sh -c ${sq(boot)} obr ${n} <${f('c')} >${f('o')} 2>${f('e')} &`);
+      const join = input === '/dev/null' ? `printf '%s' "$__obr_s" >${f('c')}` : `{ printf '%s' "$__obr_s"; cat ${input}; } >${f('c')}`;
+      out.push(`${join} && ${auth} -H -u ${sq(s.user)} -- /bin/sh -c ${sq(boot)} obr ${n} <${f('c')} ${outErr}${bg}`);
     }
   }
-  out.push('__obr_p=$!');
-  out.push(`printf 'OBR${token}P ${id} %s\\n' "$__obr_p"`);
-  out.push('wait "$__obr_p"; __obr_r=$?; unset __obr_s');
-  const flag = req.sudo ? `$(if [ -e ${D}/ap.w ]; then echo W; else echo -; fi)` : '-';
-  out.push(`printf 'OBR${token}R ${id} %s %s\\n' "$__obr_r" "${flag}"`);
-  out.push(`[ ! -s ${f('o')} ] || cat ${f('o')}; printf '\\nOBR${token}E\\n'`);
+  if (direct) {
+    out.push(`__obr_r=$?; unset __obr_s; printf '\\nOBR${token}E\\n'`);
+  } else {
+    out.push('__obr_p=$!');
+    out.push(`printf 'OBR${token}P ${id} %s\\n' "$__obr_p"`);
+    out.push('wait "$__obr_p"; __obr_r=$?; unset __obr_s');
+  }
+  // W: the askpass helper was asked twice (wrong password); set with builtins, no $(...) subshell.
+  out.push(req.sudo ? `__obr_f=-; [ ! -e ${D}/ap.w ] || __obr_f=W` : '__obr_f=-');
+  out.push(`printf 'OBR${token}R ${id} %s %s\\n' "$__obr_r" "$__obr_f"`);
+  out.push(direct ? `printf '\\nOBR${token}E\\n'` : `[ ! -s ${f('o')} ] || cat ${f('o')}; printf '\\nOBR${token}E\\n'`);
   out.push(`[ ! -s ${f('e')} ] || cat ${f('e')}; printf '\\nOBR${token}Z\\n'`);
   if (id % CLEAN_EVERY === 0) out.push(`rm -f ${D}/[oeisc][0-9]*`);
   return out.join('\n') + '\n';
@@ -153,6 +191,7 @@ export function buildKillScript(pid: number): string {
 type Frame =
   | { kind: 'S'; dir: string }
   | { kind: 'P'; id: number; pid: number }
+  | { kind: 'D'; id: number; out: Buffer }
   | { kind: 'R'; id: number; rc: number; out: Buffer; err: Buffer; flags: string };
 
 /** Collects bytes up to a marker that may be split across chunks (keeps a short carry, no rescans). */
@@ -181,7 +220,8 @@ class UntilMarker {
 /** Incremental frame parser: header lines are found by the shell's token; bodies end at markers. */
 export class FrameReader {
   private buf: Buffer = Buffer.alloc(0);
-  private body?: { id: number; rc: number; flags: string; out: UntilMarker; err?: UntilMarker };
+  /** The body being read: a direct stdout (D) up to its end marker, or an R frame's stdout and stderr. */
+  private body?: { kind: 'D' | 'R'; id: number; rc: number; flags: string; out: UntilMarker; err?: UntilMarker };
   private readonly tag: Buffer;
   private readonly outEnd: Buffer;
   private readonly errEnd: Buffer;
@@ -201,8 +241,13 @@ export class FrameReader {
       if (!b.err) {
         const rest = b.out.push(chunk);
         if (rest === undefined) return;
-        b.err = new UntilMarker(this.errEnd);
         chunk = rest;
+        if (b.kind === 'D') {
+          this.body = undefined;
+          this.onFrame({ kind: 'D', id: b.id, out: b.out.bytes() });
+          break;
+        }
+        b.err = new UntilMarker(this.errEnd);
         continue;
       }
       const rest = b.err.push(chunk);
@@ -235,9 +280,9 @@ export class FrameReader {
       const f = line.slice(1).trim().split(/\s+/);
       if (kind === 'S') this.onFrame({ kind: 'S', dir: line.slice(2) });
       else if (kind === 'P') this.onFrame({ kind: 'P', id: Number(f[0]), pid: Number(f[1]) });
-      else if (kind === 'R') {
-        // Then stdout up to `\nOBR<token>E\n` (the marker's newline is ours, not output), stderr likewise.
-        this.body = { id: Number(f[0]), rc: Number(f[1]), flags: f[2] ?? '-', out: new UntilMarker(this.outEnd) };
+      else if (kind === 'R' || kind === 'D') {
+        // Then stdout up to `\nOBR<token>E\n` (the marker's newline is ours, not output), for R stderr likewise.
+        this.body = { kind, id: Number(f[0]), rc: Number(f[1]), flags: f[2] ?? '-', out: new UntilMarker(this.outEnd) };
         const rest = this.buf;
         this.buf = Buffer.alloc(0);
         this.push(rest);
@@ -252,6 +297,8 @@ interface Pending {
   req: ShellRequest;
   start: number;
   pid?: number;
+  /** stdout of a direct request, which comes before its R frame. */
+  directOut?: Buffer;
   timedOut: boolean;
   timer?: NodeJS.Timeout;
   hardTimer?: NodeJS.Timeout;
@@ -395,7 +442,11 @@ export class RemoteShell {
       if (p.timedOut) void this.hooks.kill(f.pid).catch(() => undefined);
       return;
     }
-    this.settle(p, { stdout: f.out, stderr: f.err, exitCode: f.rc, flags: f.flags });
+    if (f.kind === 'D') {
+      p.directOut = f.out;
+      return;
+    }
+    this.settle(p, { stdout: p.directOut ?? f.out, stderr: f.err, exitCode: f.rc, flags: f.flags });
   }
 
   private async onClosed(): Promise<void> {

@@ -429,7 +429,7 @@ class SshConnection implements Connection {
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const sudo = this.sudoFor(opts.become);
     const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
-    const r = await this.run({ script, cwd: opts.cwd, env: opts.env, stdin, timeoutMs: opts.timeoutMs, sudo });
+    const r = await this.run({ script, cwd: opts.cwd, env: opts.env, stdin, timeoutMs: opts.timeoutMs, sudo, engine: opts.engineScript });
     this.checkBecome(sudo, r);
     // Decode once, after all chunks arrived: a multi-byte character split across packets stays whole.
     return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), exitCode: r.exitCode, durationMs: r.durationMs, timedOut: r.timedOut };

@@ -12,6 +12,13 @@ export interface ExecOptions {
   /** Per-command timeout; on expiry the command is killed and timedOut is true. */
   timeoutMs?: number;
   become?: BecomeOptions;
+  /**
+   * The engine's own script (file probes and writes): it prints text and starts nothing that outlives
+   * it, so a transport may return its stdout directly instead of through a temp file. `read`: it also
+   * only reads (no exit, cd, umask, set, trap, and no redirection on a special builtin such as `:`),
+   * so it may run in the remote shell itself, without a subshell.
+   */
+  engineScript?: 'read' | 'write';
 }
 
 export interface ExecResult {
