@@ -18,7 +18,7 @@ export interface JournalPlay {
   /** Hosts that went through the whole play (their batch ended without them failing). */
   done: string[];
   failed: string[];
-  /** The batch in progress: its hosts and the task they were at. */
+  /** The batch of a serial play in progress: its hosts and the task they were at. */
   current?: { batch: number; batches: number; hosts: string[]; task?: string };
 }
 
@@ -117,8 +117,12 @@ export function createJournalReporter(stateDir: string, run: JournalRun, resumed
           write();
           break;
         case 'batch-start':
-          if (play) play.current = { batch: e.batch, batches: e.batches, hosts: e.hosts };
-          write();
+          // Only a serial play's batch is "a host in the middle of its step": a gate or deploy play
+          // interrupted part way is simply run again, and must not excuse its hosts on --resume.
+          if (play?.serial) {
+            play.current = { batch: e.batch, batches: e.batches, hosts: e.hosts };
+            write();
+          }
           break;
         case 'task-start':
           if (play?.current) {

@@ -156,6 +156,24 @@ describe('a stop request during a roll', () => {
     expect(r.out).toContain('stopped at a safe point');
   });
 
+  it('a hard stop in a play without serial leaves no host "in the middle": --resume excuses none at the gate', async () => {
+    const dir = workspace(0);
+    writeFileSync(path.join(dir, 'roll.yml'), `- name: Slow gate\n  hosts: all\n  gather_facts: false\n  tasks:\n    - command: touch ${dir}/gate-{{ inventory_hostname }}\n    - command: sleep 0.5\n\n${rollPlaybook(dir, 0)}`);
+    const stop = new AbortController();
+    const abort = new AbortController();
+    const running = start(dir, [], { stop, abort });
+    await when(() => existsSync(path.join(dir, 'gate-h1')));
+    stop.abort();
+    abort.abort();
+    const r = await running;
+    expect(r.code).toBe(99);
+    expect(r.err).not.toContain('in the middle of a batch');
+    expect(journal(dir).plays[0].current).toBeUndefined();
+    const again = await start(dir, ['--resume']);
+    expect(again.code, again.out + again.err).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'resume-h1.json'), 'utf8'))).toEqual({ resumed: true, interrupted: [] });
+  });
+
   it('outside a serial play a stop request stops after the running tasks', async () => {
     const dir = workspace();
     writeFileSync(path.join(dir, 'flat.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 0.5\n    - command: touch ${dir}/flat-{{ inventory_hostname }}\n`);
