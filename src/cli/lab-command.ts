@@ -38,6 +38,7 @@ export function labCommand(ctx: LabCommandContext): Command {
     .action(async (o: UpOptions) => {
       const started = Date.now();
       const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true });
+      if (info.reclaimed) ctx.err(`warning: removed ${info.reclaimed.length} empty namespaces/links a killed run of lab '${info.name}' left (${info.reclaimed.join(', ')})\n`);
       ctx.out(
         info.alreadyUp
           ? `lab '${info.name}' is already up on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp}); nothing changed\n`

@@ -332,8 +332,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     if (leftovers.length > 0) throw exists(name, `a previous run left: ${leftovers.join(', ')}`);
   }
   const draft = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with);
-  const present = [...(await netnsNames())].filter((n) => n.startsWith(`${draft.prefix}-`));
-  if (present.length > 0) throw exists(name, `namespaces ${present.join(', ')} exist (another state root?)`);
+  const reclaimed = await reclaimOrphans(name, draft.prefix);
   const plan = planLab(name, opts.hosts ?? DEFAULT_LAB.hosts, opts.with ?? DEFAULT_LAB.with, await pickOctet(name, stateRoot, draft.nets));
 
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -366,7 +365,28 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     await teardown(st).catch(() => undefined);
     throw e;
   }
-  return infoOf(st);
+  return reclaimed.length > 0 ? { ...infoOf(st), reclaimed } : infoOf(st);
+}
+
+/**
+ * Namespaces and links with this lab's prefix but no state here: a run killed before its teardown
+ * (its state root deleted with a checkout, or a machine restarted mid-run). With no process left in any
+ * of them they hold nothing and are removed; a process in one means a live lab of another state root.
+ */
+async function reclaimOrphans(name: string, prefix: string): Promise<string[]> {
+  const ns = [...(await netnsNames())].filter((n) => n.startsWith(`${prefix}-`));
+  const links = [...(await linkNames())].filter((l) => l.startsWith(prefix));
+  if (ns.length === 0 && links.length === 0) return [];
+  for (const n of ns) {
+    const pids = (await run('ip', ['netns', 'pids', n])).stdout.trim();
+    if (pids !== '') throw exists(name, `namespace ${n} exists with processes in it (${pids.split(/\s+/).length}): a lab of another state root is running`);
+  }
+  const cmds = [...ns.map((n) => `netns del ${n}\n`), ...links.map((l) => `link del ${l}\n`)];
+  await run('ip', ['-force', '-batch', '-'], { input: cmds.join('') });
+  const [nsLeft, linksLeft] = [await netnsNames(), await linkNames()];
+  const left = [...ns.filter((n) => nsLeft.has(n)), ...links.filter((l) => linksLeft.has(l))];
+  if (left.length > 0) throw exists(name, `could not remove what a killed run left: ${left.join(', ')}`);
+  return [...ns.map((n) => `netns ${n}`), ...links.map((l) => `link ${l}`)];
 }
 
 function exists(name: string, why: string): ObiamError {

@@ -29,4 +29,6 @@ export interface LabInfo {
   sudoPassword: string;
   /** Set when `lab up` found this lab already running with the same hosts and left it as it was. */
   alreadyUp?: boolean;
+  /** Empty namespaces and links of a killed run with this lab's name, removed before starting. */
+  reclaimed?: string[];
 }

@@ -7,3 +7,8 @@ export function getLab(): LabInfo {
   if (!lab) throw new Error('no lab: run lab tests through the `lab` vitest project (test/lab/global-setup.ts)');
   return lab;
 }
+
+/** A lab of its own for one test file, named after the shared one so that two checkouts never clash. */
+export function ownLabName(suffix: string): string {
+  return `${getLab().name}-${suffix}`;
+}

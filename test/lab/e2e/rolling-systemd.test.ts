@@ -9,6 +9,7 @@ import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { SITE, VAULT, health, overlay, tasks } from './cluster.js';
 import { movedSessions, startLoad } from './load.js';
 import { REPO, runCli } from './run-cli.js';
+import { ownLabName } from '../lab-fixture.js';
 
 const ROLL = path.join(REPO, 'playbooks/rolling-restart.yml');
 
@@ -21,7 +22,7 @@ describe('rolling restart on systemd hosts', () => {
 
   beforeAll(async () => {
     execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh')], { stdio: 'pipe' });
-    lab = await labUp({ name: 'e2e-rollsd', hosts: 3, with: ['lb', 'storage'], systemd: true });
+    lab = await labUp({ name: ownLabName('rollsd'), hosts: 3, with: ['lb', 'storage'], systemd: true });
     nodes = lab.hosts.filter((h) => h.role === 'node');
     lb = lab.hosts.find((h) => h.role === 'lb')!;
     inv = overlay('obiam', nodes);

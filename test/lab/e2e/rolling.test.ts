@@ -10,6 +10,7 @@ import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { SITE, VAULT, health, overlay, tasks } from './cluster.js';
 import { startLoad, type Sample } from './load.js';
 import { REPO, runCli, sum, type CliRun } from './run-cli.js';
+import { ownLabName } from '../lab-fixture.js';
 
 const ROLL = path.join(REPO, 'playbooks/rolling-restart.yml');
 const UPGRADE = path.join(REPO, 'playbooks/rolling-upgrade.yml');
@@ -29,7 +30,7 @@ describe('rolling restart under load', () => {
 
   beforeAll(async () => {
     execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh')], { stdio: 'pipe' });
-    lab = await labUp({ name: 'e2e-roll', hosts: 3, with: ['lb', 'storage'] });
+    lab = await labUp({ name: ownLabName('roll'), hosts: 3, with: ['lb', 'storage'] });
     nodes = lab.hosts.filter((h) => h.role === 'node');
     lb = lab.hosts.find((h) => h.role === 'lb')!;
     inv = overlay('obiam', nodes);

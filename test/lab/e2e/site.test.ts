@@ -9,6 +9,7 @@ import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import { BUILD, SITE, VAULT, changedTasks, get, health, overlay, tasks, until } from './cluster.js';
 import { REPO, runCli, sum, type CliRun } from './run-cli.js';
+import { ownLabName } from '../lab-fixture.js';
 
 const LISTENER = (port: number, tag: string): string => `
     - name: listener ${tag}
@@ -34,7 +35,7 @@ describe('playbooks/site.yml on the lab', () => {
   beforeAll(async () => {
     execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh')], { stdio: 'pipe' });
     // A lab of its own: the deployment changes a lot on its hosts (users, /opt, services, mounts).
-    lab = await labUp({ name: 'e2e-site', hosts: 3, with: ['lb', 'storage'] });
+    lab = await labUp({ name: ownLabName('site'), hosts: 3, with: ['lb', 'storage'] });
     nodes = lab.hosts.filter((h) => h.role === 'node');
     lb = lab.hosts.find((h) => h.role === 'lb')!;
     expect(nodes.length, 'the lab needs 3 nodes').toBeGreaterThanOrEqual(3);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostLinkDown, hostLinkUp, killSshd, labDown, labUp } from '../../../src/lab/lab.js';
 import type { LabInfo } from '../../../src/lab/types.js';
-import { getLab } from '../lab-fixture.js';
+import { getLab, ownLabName } from '../lab-fixture.js';
 import { runCli, workspace } from './run-cli.js';
 
 const PLAY = `- hosts: all
@@ -116,10 +116,10 @@ describe('unreachable hosts', () => {
   let lab: LabInfo;
   beforeAll(async () => {
     // Its own small lab: these tests break hosts on purpose.
-    lab = await labUp({ name: 'e2e-unreach', hosts: 3, with: [] });
+    lab = await labUp({ name: ownLabName('unreach'), hosts: 3, with: [] });
   }, 60_000);
   afterAll(async () => {
-    await labDown({ name: 'e2e-unreach' });
+    await labDown({ name: ownLabName('unreach') });
   }, 60_000);
 
   it('a host whose link is down is counted unreachable and the others finish', async () => {

@@ -1,13 +1,14 @@
 // The lab itself: each host is a real, separate SSH host (own hostname, root, PID namespace, network
 // link), sudo needs the generated password, the NFS helper shares files through storage1, and a
 // second lab comes up beside the shared one and goes without leaving anything behind, as does a big lab
-// (81 nodes) on a /22.
-import { execFileSync } from 'node:child_process';
+// (81 nodes) on a /22; what a killed run left is cleared when it holds nothing, refused when it runs.
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../../src/errors.js';
 import { hostLinkDown, hostLinkUp, killSshd, labDown, labStatus, labUp } from '../../../src/lab/lab.js';
+import { planLab } from '../../../src/lab/plan.js';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { createSshTransport } from '../../../src/transport/ssh.js';
 import type { Connection, ConnectionSpec } from '../../../src/transport/types.js';
@@ -162,7 +163,8 @@ describe('lab hosts', () => {
 describe('a second lab beside the shared one', () => {
   it('comes up on its own subnet, dies with killSshd, and labDown leaves nothing behind', async () => {
     const shared = getLab();
-    const t2 = await labUp({ name: 't2', hosts: 1, with: [] });
+    const t2Name = `${shared.name}-t2`;
+    const t2 = await labUp({ name: t2Name, hosts: 1, with: [] });
     let downed = false;
     try {
       expect(t2.subnet).not.toBe(shared.subnet);
@@ -180,9 +182,9 @@ describe('a second lab beside the shared one', () => {
       await c.close();
 
       await killSshd(t2, 'node1');
-      expect((await labStatus({ name: 't2' }))[0].alive).toEqual({ node1: false });
+      expect((await labStatus({ name: t2Name }))[0].alive).toEqual({ node1: false });
 
-      const r = await labDown({ name: 't2' });
+      const r = await labDown({ name: t2Name });
       downed = true;
       expect(r.leftovers).toEqual([]);
       expect(r.removed.some((x) => x.startsWith('netns '))).toBe(true);
@@ -193,7 +195,48 @@ describe('a second lab beside the shared one', () => {
       // The shared lab is untouched.
       expect((await labStatus({ name: shared.name }))[0].alive).toEqual(Object.fromEntries(shared.hosts.map((h) => [h.name, true])));
     } finally {
-      if (!downed) await labDown({ name: 't2' });
+      if (!downed) await labDown({ name: t2Name });
+    }
+  });
+});
+
+describe('what a killed run left', () => {
+  const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+
+  it('empty namespaces and links with the lab prefix but no state are removed before the lab starts', async () => {
+    const name = `${getLab().name}-orphan`;
+    const { prefix } = planLab(name, 1, []);
+    ip('netns', 'add', `${prefix}-node1`);
+    ip('link', 'add', `${prefix}br`, 'type', 'bridge');
+    let up: LabInfo | undefined;
+    try {
+      up = await labUp({ name, hosts: 1, with: [] });
+      expect(up.reclaimed).toEqual([`netns ${prefix}-node1`, `link ${prefix}br`]);
+      const c = await transport(up).connect(spec(up, up.hosts[0]));
+      expect(await sh(c, 'hostname')).toBe('node1');
+      await c.close();
+    } finally {
+      if (up) expect((await labDown({ name })).leftovers).toEqual([]);
+      if (ip('netns', 'list').includes(`${prefix}-node1`)) ip('netns', 'del', `${prefix}-node1`);
+      if (ip('-o', 'link', 'show').includes(`${prefix}br`)) ip('link', 'del', `${prefix}br`);
+    }
+  });
+
+  it('a namespace with a process in it is another live lab: refused, nothing touched', async () => {
+    const name = `${getLab().name}-orphan`;
+    const { prefix } = planLab(name, 1, []);
+    ip('netns', 'add', `${prefix}-node1`);
+    const sleeper = spawn('ip', ['netns', 'exec', `${prefix}-node1`, 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      const end = Date.now() + 5_000;
+      while (ip('netns', 'pids', `${prefix}-node1`).trim() === '' && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      await expect(labUp({ name, hosts: 1, with: [] })).rejects.toMatchObject({ code: 'E_LAB_EXISTS', message: expect.stringContaining('processes in it') });
+      expect(ip('netns', 'list')).toContain(`${prefix}-node1`);
+      expect(existsSync(path.join(path.dirname(getLab().stateDir), name))).toBe(false);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((r) => sleeper.once('exit', r));
+      ip('netns', 'del', `${prefix}-node1`);
     }
   });
 });

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labStatus, labUp } from '../../../src/lab/lab.js';
 import type { LabInfo } from '../../../src/lab/types.js';
 import { runCli, sum, workspace } from '../e2e/run-cli.js';
+import { ownLabName } from '../lab-fixture.js';
 
-const NAME = 'e2e-systemd';
+const NAME = ownLabName('systemd');
 
 const PLAY = `- hosts: nodes
   gather_facts: true
