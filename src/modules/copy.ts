@@ -65,13 +65,35 @@ export function payloadOf(data: Buffer): Payload {
   return { sha1: sha1(data), size: data.length, data };
 }
 
+/**
+ * sha1 of big controller files, shared by every host of the run: hashing a 150 MiB artifact once per
+ * host was most of the controller's CPU in a 10-host copy. Keyed by the file's identity and times, so
+ * a file rewritten between tasks is hashed again.
+ */
+const bigHashes = new Map<string, Promise<string>>();
+const BIG_HASHES_KEPT = 64;
+
+function hashFile(p: string, st: Stats): Promise<string> {
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${p}`;
+  let h = bigHashes.get(key);
+  if (!h) {
+    h = (async () => {
+      const hash = createHash('sha1');
+      for await (const chunk of createReadStream(p)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    })();
+    h.catch(() => bigHashes.delete(key));
+    bigHashes.set(key, h);
+    if (bigHashes.size > BIG_HASHES_KEPT) bigHashes.delete(bigHashes.keys().next().value as string);
+  }
+  return h;
+}
+
 async function payloadOfFile(p: string): Promise<Payload> {
   const st = await fsp.stat(p);
   // Small files are read once (they go through exec stdin); big ones are hashed streaming and uploaded with putFile.
   if (st.size <= TEXT_LIMIT) return payloadOf(await fsp.readFile(p));
-  const h = createHash('sha1');
-  for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
-  return { sha1: h.digest('hex'), size: st.size, localPath: p };
+  return { sha1: await hashFile(p, st), size: st.size, localPath: p };
 }
 
 export interface PutOptions {

@@ -220,7 +220,7 @@ export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
     let archive = args.src;
     if (local) {
       archive = `/tmp/.obr-unarchive-${randomBytes(6).toString('hex')}${kind === 'zip' ? '.zip' : ''}`;
-      await ctx.conn.putFile(local, archive, { mode: 0o600, become: ctx.become });
+      await ctx.conn.putFile(local, archive, { mode: 0o600, become: ctx.become, temp: true });
     }
     const x = extra.map(shq).join(' ');
     const cmd =

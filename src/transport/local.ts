@@ -8,7 +8,7 @@ import path from 'node:path';
 import { EXIT, ObiamError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { BecomeOptions } from '../types.js';
-import type { Connection, ExecOptions, ExecResult, Transport } from './types.js';
+import type { Connection, ExecOptions, ExecResult, PutFileOptions, Transport } from './types.js';
 
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -91,10 +91,11 @@ class LocalConnection implements Connection {
     });
   }
 
-  async putFile(localPath: string, remotePath: string, opts: { mode?: number; become?: BecomeOptions } = {}): Promise<void> {
-    const tmp = path.join(path.dirname(remotePath), `.obiam-${randomBytes(6).toString('hex')}.tmp`);
+  async putFile(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<void> {
+    const tmp = opts.temp ? remotePath : path.join(path.dirname(remotePath), `.obiam-${randomBytes(6).toString('hex')}.tmp`);
     const modeArg = opts.mode !== undefined ? ` && chmod ${(opts.mode & 0o7777).toString(8)} ${sq(tmp)}` : '';
-    const r = await this.exec(`cat ${sq(localPath)} > ${sq(tmp)}${modeArg} && mv -f ${sq(tmp)} ${sq(remotePath)} || { rm -f ${sq(tmp)}; exit 1; }`, {
+    const rename = opts.temp ? '' : ` && mv -f ${sq(tmp)} ${sq(remotePath)}`;
+    const r = await this.exec(`cat ${sq(localPath)} > ${sq(tmp)}${modeArg}${rename} || { rm -f ${sq(tmp)}; exit 1; }`, {
       become: opts.become,
     });
     if (r.exitCode !== 0) {

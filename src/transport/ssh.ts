@@ -13,7 +13,7 @@ import { DEFAULT_KNOWN_HOSTS, expandHome } from './known-hosts.js';
 import { RemoteShell, buildKillScript, buildScript, sq, type RawResult, type ShellRequest, type ShellStream, type SudoSpec } from './remote-shell.js';
 import { connectHop, retryable, type HopParams } from './ssh-connect.js';
 import { loadSshConfig, resolveTarget, type ResolvedTarget } from './ssh-config.js';
-import type { Connection, ConnectionSpec, ExecOptions, ExecResult, Transport } from './types.js';
+import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutFileOptions, Transport } from './types.js';
 
 const { utils } = ssh2;
 
@@ -479,23 +479,28 @@ class SshConnection implements Connection {
     return new ObiamError('E_FILE_TRANSFER', `${what} on ${this.host}: ${(e as Error).message}`, { host: this.host, exitCode: EXIT.HOST_FAILED });
   }
 
-  async putFile(localPath: string, remotePath: string, opts: { mode?: number; become?: BecomeOptions } = {}): Promise<void> {
+  async putFile(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<void> {
     const sudo = this.sudoFor(opts.become);
     const dir = path.posix.dirname(remotePath);
-    const tmp = `${dir}/.${path.posix.basename(remotePath)}.obr-${randomBytes(6).toString('hex')}`;
+    const tmp = opts.temp ? remotePath : `${dir}/.${path.posix.basename(remotePath)}.obr-${randomBytes(6).toString('hex')}`;
     // Keep the mode of a file we replace unless a mode is given (GNU stat/chmod; best effort).
     const chmod =
       opts.mode !== undefined
         ? `chmod ${(opts.mode & 0o7777).toString(8).padStart(4, '0')} ${sq(tmp)}`
         : `{ [ ! -e ${sq(remotePath)} ] || chmod "$(stat -c %a ${sq(remotePath)})" ${sq(tmp)} 2>/dev/null || true; }`;
+    const rename = opts.temp ? '' : ` && mv -f -- ${sq(tmp)} ${sq(remotePath)}`;
     const finish = (src: string | undefined) =>
-      [
-        src ? `cp -- ${sq(src)} ${sq(tmp)} && rm -f -- ${sq(src)} &&` : '',
-        `${chmod} && mv -f -- ${sq(tmp)} ${sq(remotePath)} || { r=$?; rm -f -- ${sq(tmp)}; exit $r; }`,
-      ].join(' ');
+      [src ? `cp -- ${sq(src)} ${sq(tmp)} && rm -f -- ${sq(src)} &&` : '', `${chmod}${rename} || { r=$?; rm -f -- ${sq(tmp)}; exit $r; }`].join(' ');
     const sftp = await this.sftp().catch((e) => Promise.reject(e));
+    let partial: string | undefined;
     try {
       if (sftp && !sudo) {
+        partial = tmp;
+        // A caller's temp gets its mode by fchmod right after the open, before any data: no exec at all.
+        if (opts.temp && opts.mode !== undefined) {
+          await fastPut(sftp, localPath, tmp, opts.mode);
+          return;
+        }
         await fastPut(sftp, localPath, tmp);
         await this.must(`installing ${remotePath}`, finish(undefined));
         return;
@@ -504,6 +509,7 @@ class SshConnection implements Connection {
       if (sftp && sudo?.user === 'root' && shellDir) {
         // Upload into our private dir as the login user, then root copies it into place.
         const up = `${shellDir}/up-${randomBytes(6).toString('hex')}`;
+        partial = up;
         await fastPut(sftp, localPath, up);
         await this.must(`installing ${remotePath}`, finish(up), sudo);
         return;
@@ -512,6 +518,8 @@ class SshConnection implements Connection {
       const data = await fsp.readFile(localPath);
       await this.must(`installing ${remotePath}`, `cat > ${sq(tmp)} && ${finish(undefined)}`, sudo, data);
     } catch (e) {
+      // A broken upload leaves no half file behind when the host can still be reached.
+      if (partial && !this.dead) await this.run({ script: `rm -f -- ${sq(partial)}` }).catch(() => undefined);
       throw await this.transferError(`upload of ${localPath} to ${remotePath}`, e);
     }
   }
@@ -554,8 +562,8 @@ class SshConnection implements Connection {
  */
 const SFTP_XFER = { concurrency: 32, chunkSize: 131072 };
 
-function fastPut(sftp: SFTPWrapper, local: string, remote: string): Promise<void> {
+function fastPut(sftp: SFTPWrapper, local: string, remote: string, mode?: number): Promise<void> {
   return new Promise((resolve, reject) =>
-    sftp.fastPut(local, remote, SFTP_XFER, (e) => (e ? reject(e) : resolve())),
+    sftp.fastPut(local, remote, mode === undefined ? SFTP_XFER : { ...SFTP_XFER, mode }, (e) => (e ? reject(e) : resolve())),
   );
 }

@@ -29,13 +29,23 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+export interface PutFileOptions {
+  mode?: number;
+  become?: BecomeOptions;
+  /**
+   * remotePath is a fresh temp name the caller owns and renames itself (copy, unarchive): written in
+   * place, without a second temp file and rename of its own.
+   */
+  temp?: boolean;
+}
+
 /** An open connection to one host. Any connection failure rejects with UnreachableError. */
 export interface Connection {
   readonly host: string;
   /** Runs a POSIX sh script on the host. */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Uploads a controller file to the host (atomically: temp file then rename). */
-  putFile(localPath: string, remotePath: string, opts?: { mode?: number; become?: BecomeOptions }): Promise<void>;
+  putFile(localPath: string, remotePath: string, opts?: PutFileOptions): Promise<void>;
   /** Downloads a file from the host to the controller. */
   getFile(remotePath: string, localPath: string): Promise<void>;
   close(): Promise<void>;

@@ -107,6 +107,12 @@ describe('copy module: src', () => {
     expect((await copyModule.run({ src: 'big.bin', dest: destDir }, ctx)).changed).toBe(false);
     // No temp files left behind.
     expect(readdirSync(destDir)).toEqual(['big.bin']);
+    // The source's sha1 is kept between tasks, but a source rewritten in place (same size) is hashed again.
+    const v2 = Buffer.alloc(big.length, 8);
+    writeFileSync(src, v2);
+    const r2 = await copyModule.run({ src: 'big.bin', dest: destDir }, ctx);
+    expect(r2).toMatchObject({ changed: true, checksum: createHash('sha1').update(v2).digest('hex') });
+    expect(readFileSync(path.join(destDir, 'big.bin')).equals(v2)).toBe(true);
   });
 
   it('a missing src fails with the path looked at', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,5 +46,15 @@ describe('local transport', () => {
     expect(statSync(path.join(dir, 'dest')).mode & 0o777).toBe(0o640);
     await conn.getFile(path.join(dir, 'dest'), path.join(dir, 'back'));
     expect(readFileSync(path.join(dir, 'back'), 'utf8')).toBe('content\n');
+  });
+
+  it('puts a file to a caller-owned temp name in place', async () => {
+    const conn = await createLocalTransport().connect(spec);
+    const dir = mkdtempSync(path.join(tmpdir(), 'obr-local-'));
+    writeFileSync(path.join(dir, 'src'), 'content\n');
+    mkdirSync(path.join(dir, 'out'));
+    await conn.putFile(path.join(dir, 'src'), path.join(dir, 'out', '.x.tmp'), { mode: 0o600, temp: true });
+    expect(readdirSync(path.join(dir, 'out'))).toEqual(['.x.tmp']);
+    expect(statSync(path.join(dir, 'out', '.x.tmp')).mode & 0o777).toBe(0o600);
   });
 });

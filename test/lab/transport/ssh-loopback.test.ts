@@ -2,7 +2,7 @@
 // controls (host keys, known_hosts variants, killing the server), plus a bastion hop.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,23 @@ describe('files', () => {
       expect(statSync(remote).mode & 0o777).toBe(0o640);
       expect(readFileSync(remote, 'utf8')).toBe('v2\n');
       await expect(c.putFile(path.join(work, 'small'), '/no/such/dir/x')).rejects.toMatchObject({ code: 'E_FILE_TRANSFER' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('putFile to a caller-owned temp name writes it in place with its mode and nothing beside it', async () => {
+    const c = await transport().connect(spec(sshd));
+    try {
+      const dir = path.join(work, 'temp-put');
+      await c.exec(`mkdir -p '${dir}'; chmod 0755 '${dir}'`);
+      const local = path.join(work, 'temp-src');
+      writeFileSync(local, Buffer.alloc(3 << 20, 7));
+      await c.putFile(local, path.join(dir, '.app.jar.obr-tmp'), { mode: 0o600, temp: true });
+      expect(readdirSync(dir)).toEqual(['.app.jar.obr-tmp']);
+      expect(statSync(path.join(dir, '.app.jar.obr-tmp')).mode & 0o7777).toBe(0o600);
+      expect(readFileSync(path.join(dir, '.app.jar.obr-tmp')).equals(readFileSync(local))).toBe(true);
+      await expect(c.putFile(local, path.join(dir, 'no-such-dir', 'x'), { mode: 0o600, temp: true })).rejects.toMatchObject({ code: 'E_FILE_TRANSFER' });
     } finally {
       await c.close();
     }
