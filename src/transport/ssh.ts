@@ -1,7 +1,7 @@
 // The SSH transport: ssh2 directly, strict host keys, jump hosts, and one persistent remote shell
 // per connection (see remote-shell.ts) so an exec costs one round trip.
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
@@ -483,38 +483,34 @@ class SshConnection implements Connection {
     const sudo = this.sudoFor(opts.become);
     const dir = path.posix.dirname(remotePath);
     const tmp = opts.temp ? remotePath : `${dir}/.${path.posix.basename(remotePath)}.obr-${randomBytes(6).toString('hex')}`;
+    const modeOct = opts.mode !== undefined ? (opts.mode & 0o7777).toString(8).padStart(4, '0') : undefined;
     // Keep the mode of a file we replace unless a mode is given (GNU stat/chmod; best effort).
     const chmod =
-      opts.mode !== undefined
-        ? `chmod ${(opts.mode & 0o7777).toString(8).padStart(4, '0')} ${sq(tmp)}`
+      modeOct !== undefined
+        ? `chmod ${modeOct} ${sq(tmp)}`
         : `{ [ ! -e ${sq(remotePath)} ] || chmod "$(stat -c %a ${sq(remotePath)})" ${sq(tmp)} 2>/dev/null || true; }`;
     const rename = opts.temp ? '' : ` && mv -f -- ${sq(tmp)} ${sq(remotePath)}`;
     const finish = (src: string | undefined) =>
       [src ? `cp -- ${sq(src)} ${sq(tmp)} && rm -f -- ${sq(src)} &&` : '', `${chmod}${rename} || { r=$?; rm -f -- ${sq(tmp)}; exit $r; }`].join(' ');
-    const sftp = await this.sftp().catch((e) => Promise.reject(e));
     let partial: string | undefined;
     try {
-      if (sftp && !sudo) {
+      if (!sudo) {
         partial = tmp;
-        // A caller's temp gets its mode by fchmod right after the open, before any data: no exec at all.
-        if (opts.temp && opts.mode !== undefined) {
-          await fastPut(sftp, localPath, tmp, opts.mode);
-          return;
-        }
-        await fastPut(sftp, localPath, tmp);
-        await this.must(`installing ${remotePath}`, finish(undefined));
+        await this.streamUp(localPath, tmp);
+        // A caller's owner-only temp is done when the stream ends (umask 077): no exec in the shell.
+        if (!(opts.temp && modeOct === '0600')) await this.must(`installing ${remotePath}`, finish(undefined));
         return;
       }
       const shellDir = this.shells.find((s) => !s.isDead)?.dir;
-      if (sftp && sudo?.user === 'root' && shellDir) {
+      if (sudo.user === 'root' && shellDir) {
         // Upload into our private dir as the login user, then root copies it into place.
         const up = `${shellDir}/up-${randomBytes(6).toString('hex')}`;
         partial = up;
-        await fastPut(sftp, localPath, up);
+        await this.streamUp(localPath, up);
         await this.must(`installing ${remotePath}`, finish(up), sudo);
         return;
       }
-      // No SFTP, or another become user that cannot read our private dir: stream through stdin.
+      // Another become user, who cannot read our private dir: through the shell's stdin, in memory.
       const data = await fsp.readFile(localPath);
       await this.must(`installing ${remotePath}`, `cat > ${sq(tmp)} && ${finish(undefined)}`, sudo, data);
     } catch (e) {
@@ -522,6 +518,44 @@ class SshConnection implements Connection {
       if (partial && !this.dead) await this.run({ script: `rm -f -- ${sq(partial)}` }).catch(() => undefined);
       throw await this.transferError(`upload of ${localPath} to ${remotePath}`, e);
     }
+  }
+
+  /**
+   * Streams a controller file into `cat` on its own exec channel, as the login user, into a new
+   * owner-only file: the path of `cat f | ssh host 'cat > f'`. Measured against SFTP fastPut (ssh2,
+   * 32 x 128 KiB in flight), 150 MiB to 10 lab hosts: 5.7-7.0 s against 8.2 s, the raw pipe 5.9-6.8 s.
+   * The file may be short if the connection died: callers rename it only after a later exec succeeds.
+   */
+  private async streamUp(localPath: string, remoteTmp: string): Promise<void> {
+    const src = createReadStream(localPath, { highWaterMark: 256 * 1024 });
+    // A controller file that cannot be read fails before a channel is opened.
+    await new Promise<void>((resolve, reject) => src.once('open', () => resolve()).once('error', reject));
+    const ch = await this.openExec(`exec /bin/sh -c ${sq(`umask 077 && exec cat > ${sq(remoteTmp)}`)}`).catch((e: unknown) => {
+      src.destroy();
+      throw e;
+    });
+    const err: Buffer[] = [];
+    ch.stderr.on('data', (c: Buffer) => err.push(c));
+    ch.resume();
+    const code = await new Promise<number>((resolve, reject) => {
+      let exit: number | undefined;
+      let readErr: Error | undefined;
+      src.on('error', (e) => {
+        readErr = e;
+        ch.close();
+      });
+      ch.on('exit', (c: number | null, sig?: string) => {
+        exit = c ?? (sig ? 128 + 9 : -1);
+      });
+      ch.on('close', () => {
+        src.destroy();
+        if (readErr) reject(readErr);
+        else if (exit === undefined) void this.deathError('upload channel closed without an exit status').then(reject);
+        else resolve(exit);
+      });
+      src.pipe(ch);
+    });
+    if (code !== 0) throw new Error(`writing ${remoteTmp} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`);
   }
 
   async getFile(remotePath: string, localPath: string): Promise<void> {
@@ -557,13 +591,8 @@ class SshConnection implements Connection {
 }
 
 /**
- * Measured on loopback against OpenSSH 9.2 (64 MiB): 32 KiB x 64 in flight 440 ms, 128 KiB x 32
- * 220 ms. ssh2 splits each request to the server's limits@openssh.com write length, so big chunks are safe.
+ * SFTP downloads (getFile). Measured for uploads on loopback against OpenSSH 9.2 (64 MiB): 32 KiB x 64
+ * in flight 440 ms, 128 KiB x 32 220 ms; ssh2 splits each request to the server's limits@openssh.com length.
  */
 const SFTP_XFER = { concurrency: 32, chunkSize: 131072 };
 
-function fastPut(sftp: SFTPWrapper, local: string, remote: string, mode?: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    sftp.fastPut(local, remote, mode === undefined ? SFTP_XFER : { ...SFTP_XFER, mode }, (e) => (e ? reject(e) : resolve())),
-  );
-}

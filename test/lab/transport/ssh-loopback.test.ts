@@ -2,7 +2,7 @@
 // controls (host keys, known_hosts variants, killing the server), plus a bastion hop.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -358,6 +358,31 @@ describe('connection death', () => {
       expect((await survivor.exec('echo alive')).stdout).toBe('alive\n');
       await c.close();
       await survivor.close();
+      rmSync(shellDir, { recursive: true, force: true });
+    } finally {
+      await victim.stop();
+    }
+  });
+
+  it('a connection lost in the middle of putFile installs nothing (no short file at the destination)', async () => {
+    const victim = await startSshd();
+    try {
+      writeFileSync(kh, readFileSync(kh, 'utf8') + victim.knownHostsLine() + '\n');
+      const c = await transport().connect(spec(victim));
+      const shellDir = (await c.exec('echo "$__obr_d"')).stdout.trim();
+      const big = path.join(work, 'sparse-512m');
+      execFileSync('truncate', ['-s', '512M', big]);
+      const dir = mkdtempSync(path.join(work, 'cut-'));
+      const dest = path.join(dir, 'app.jar');
+      const put = c.putFile(big, dest, { mode: 0o644 });
+      // Kill once the temp file is growing.
+      const end = Date.now() + 10_000;
+      while (Date.now() < end && !readdirSync(dir).some((f) => f.includes('.obr-') && statSync(path.join(dir, f)).size > 1 << 20)) await new Promise((r) => setTimeout(r, 5));
+      victim.kill();
+      await expect(put).rejects.toBeInstanceOf(UnreachableError);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(existsSync(dest)).toBe(false);
+      await c.close();
       rmSync(shellDir, { recursive: true, force: true });
     } finally {
       await victim.stop();
