@@ -221,7 +221,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   try {
     return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard });
   } finally {
-    guard?.finish(EXIT.ERROR);
+    guard?.release();
   }
 }
 
@@ -275,7 +275,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       resume: guard?.resume,
     });
     await bus.close();
-    for (const l of guard?.finish(outcome.exitCode) ?? []) ctx.err(`${redact(l)}\n`);
+    for (const l of guard?.afterwords(outcome.exitCode) ?? []) ctx.err(`${redact(l)}\n`);
     return outcome.exitCode;
   } catch (e) {
     // The runner died: still end the event stream with a recap so --json consumers get their last line.

@@ -17,8 +17,10 @@ export interface RollGuard {
   reporter: Reporter;
   /** Warnings to show once the reporters are up (a stale lock taken over, an earlier roll not finished). */
   notes: string[];
-  /** Releases the lock; returns the lines to print after the run (journal, how to continue). */
-  finish(exitCode: number): string[];
+  /** The lines to print after a run that did not end OK (journal, how to continue). */
+  afterwords(exitCode: number): string[];
+  /** Releases the lock (again is a no-op): after the run, whatever happened. */
+  release(): void;
 }
 
 export interface RollGuardOptions {
@@ -72,11 +74,8 @@ export function openRollGuard(o: RollGuardOptions): RollGuard {
       resume,
       reporter,
       notes,
-      finish(exitCode: number): string[] {
-        lock.release();
-        if (exitCode === EXIT.OK) return [];
-        return afterwords(reporter.journal, journalFile(stateDir));
-      },
+      afterwords: (exitCode: number): string[] => (exitCode === EXIT.OK ? [] : afterwords(reporter.journal, journalFile(stateDir))),
+      release: () => lock.release(),
     };
   } catch (e) {
     lock.release();

@@ -427,7 +427,7 @@ export async function installFile(ctx: ModuleContext, o: InstallOptions): Promis
   if (how === 'put') {
     if (!o.localPath) throw new ObiamError('E_INTERNAL', 'installFile: no content', { exitCode: EXIT.INTERNAL });
     if (o.makeParents) await mustExec(ctx, `mkdir -p -- ${shq(path.posix.dirname(o.dest))}`, `creating ${path.posix.dirname(o.dest)}`);
-    // putFile streams (SFTP over ssh); the temp name is ours so validate/backup happen before the rename.
+    // putFile streams it (into cat over ssh); the temp name is ours so validate/backup happen before the rename.
     await ctx.conn.putFile(o.localPath, tmp, { mode: 0o600, become: ctx.become, temp: true });
   }
   const r = await ctx.conn.exec([PROBE_FUNCTION, ...installLines(o, how, tmp)].join('\n'), { become: ctx.become, engineScript: 'write', ...(how === 'stdin' ? { stdin: o.content } : {}) });

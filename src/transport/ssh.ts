@@ -29,7 +29,7 @@ export interface SshTransportOptions {
   /** Default ~/.ssh/config; a missing file is fine. */
   sshConfigFile?: string;
   askPassphrase?: (keyFile: string) => Promise<string>;
-  /** Channels open at once per connection (OpenSSH MaxSessions is 10; the shell and SFTP hold one each). */
+  /** Channels open at once per connection (OpenSSH MaxSessions is 10; a shell, an upload stream and SFTP hold one each). */
   maxChannels?: number;
   /** Remote shells per connection for parallel execs on one host. */
   shellsPerHost?: number;
@@ -218,7 +218,7 @@ class SshConnection implements Connection {
     private readonly cfg: { maxChannels: number; shellsPerHost: number },
   ) {
     this.channels = new Semaphore(cfg.maxChannels);
-    // Leave a slot for SFTP and one for killing a timed-out command.
+    // Leave a slot for an upload stream or SFTP and one for killing a timed-out command.
     this.maxShells = Math.max(1, Math.min(cfg.shellsPerHost, cfg.maxChannels - 2));
     this.target = clients[clients.length - 1];
     // Permanent listeners on every hop: a later error or close marks the host unreachable and
