@@ -11,6 +11,7 @@ import {
   checkMode,
   mustExec,
   mustSucceed,
+  exactMode,
   octal4,
   parseProbe,
   probe,
@@ -181,7 +182,7 @@ export const fileModule: ModuleDef<FileArgs> = {
           // A new directory gets its mode from mkdir -m: the same bits as mkdir then chmod, one process less.
           const { mode, ...owners } = diffAttrs;
           const made = mode !== undefined ? script.indexOf(mkdirLine) : -1;
-          if (made >= 0) script[made] = `mkdir -p -m ${octal4(mode!)} -- ${shq(p)} || exit 1`;
+          if (made >= 0) script[made] = `mkdir -p -m ${exactMode(mode!)} -- ${shq(p)} || exit 1`;
           script.push(...attrScript(shq(p), made >= 0 ? owners : diffAttrs).map((l) => `${l} || exit 1`));
         }
         attrChanged = Object.keys(diffAttrs).length > 0;
@@ -190,7 +191,7 @@ export const fileModule: ModuleDef<FileArgs> = {
           const rec = { owner: args.owner, group: args.group };
           script.push(...attrScript(shq(p), rec, true).map((l) => `${l} || exit 1`));
           if (args.mode !== undefined) {
-            const m = typeof args.mode === 'number' || /^[0-7]+$/.test(args.mode) ? octal4(resolveMode(args.mode, 0, false)!) : args.mode;
+            const m = typeof args.mode === 'number' || /^[0-7]+$/.test(args.mode) ? exactMode(resolveMode(args.mode, 0, false)!) : args.mode;
             script.push(`chmod -R ${shq(m)} ${shq(p)} || exit 1`);
           }
         }

@@ -204,6 +204,15 @@ export function octal4(n: number): string {
   return n.toString(8).padStart(4, '0');
 }
 
+/**
+ * A mode for GNU chmod/mkdir -m that is set exactly: with four digits they keep a directory's setgid
+ * bit (a subdirectory of a setgid directory stayed 2700 for `mode: '0700'` and was reported changed on
+ * every run); a fifth, leading zero clears what is not asked for, as Ansible's chmod(2) does.
+ */
+export function exactMode(n: number): string {
+  return `0${octal4(n)}`;
+}
+
 // ---- modes -----------------------------------------------------------------------------------
 
 export type ModeArg = number | string | undefined;
@@ -286,7 +295,7 @@ export function attrScript(target: string, a: { mode?: number; owner?: string; g
   const lines: string[] = [];
   if (a.owner !== undefined) lines.push(`chown ${R}-- ${shq(a.owner)} ${target}`);
   if (a.group !== undefined) lines.push(`chgrp ${R}-- ${shq(a.group)} ${target}`);
-  if (a.mode !== undefined) lines.push(`chmod ${R}${octal4(a.mode)} ${target}`);
+  if (a.mode !== undefined) lines.push(`chmod ${R}${exactMode(a.mode)} ${target}`);
   return lines;
 }
 

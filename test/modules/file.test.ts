@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,26 @@ describe('file module', () => {
     expect((await fileModule.run(args, await localContext())).changed).toBe(false);
     expect((await fileModule.run({ ...args, mode: 0o755 }, await localContext())).changed).toBe(true);
     expect(modeOf(p)).toBe('0755');
+  });
+
+  it('a mode is set exactly inside a setgid directory: the inherited setgid bit goes, then unchanged', async () => {
+    const d = tmp();
+    chmodSync(d, 0o2755);
+    const made = path.join(d, 'new');
+    const existing = path.join(d, 'old');
+    mkdirSync(existing);
+    expect(modeOf(existing)).toBe('2755');
+    for (const p of [made, existing]) {
+      const args = { path: p, state: 'directory' as const, mode: '0700' };
+      expect(await fileModule.run(args, await localContext())).toMatchObject({ changed: true, mode: '0700' });
+      expect(modeOf(p)).toBe('0700');
+      expect((await fileModule.run(args, await localContext())).changed).toBe(false);
+    }
+    // Asked for, the setgid bit is set and kept.
+    const keep = { path: existing, state: 'directory' as const, mode: '2750' };
+    expect((await fileModule.run(keep, await localContext())).changed).toBe(true);
+    expect(modeOf(existing)).toBe('2750');
+    expect((await fileModule.run(keep, await localContext())).changed).toBe(false);
   });
 
   it('recurse applies mode/owner to the tree and is idempotent', async () => {
