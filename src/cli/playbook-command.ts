@@ -12,7 +12,7 @@ import { selectHosts } from '../load/patterns.js';
 import { loadPlaybook, loadTasksFile } from '../load/playbook.js';
 import { redact } from '../redact.js';
 import { createJsonReporter } from '../reporters/json.js';
-import { createListrReporter, liveViewSupported } from '../reporters/listr.js';
+import { liveViewSupported } from '../reporters/live-view.js';
 import { createPlainReporter } from '../reporters/plain.js';
 import { setTasksFileLoader } from '../run/include.js';
 import { runPlaybook } from '../run/runner.js';
@@ -239,7 +239,8 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
   const bus = new EventBus();
   const color = ctx.isTTY && !ctx.env.NO_COLOR;
   if (o.json) bus.add(createJsonReporter(ctx.out));
-  else if (liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add(createListrReporter({ verbosity, color, out: ctx.out }));
+  // listr2 is loaded only for a terminal: CI and piped runs start without it.
+  else if (liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add((await import('../reporters/listr.js')).createListrReporter({ verbosity, color, out: ctx.out }));
   else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
   const tally = createTally();
   bus.add(tally);

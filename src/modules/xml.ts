@@ -2,12 +2,21 @@
 // returns the file's bytes; the controller parses them (xmldom), selects nodes with XPath 1.0
 // (xpath), edits the DOM, and serializes only when the DOM changed; the result is written back
 // atomically in one more exec (mode/owner kept, backup) only when the text differs.
-import { DOMParser, XMLSerializer, type Document, type Element, type Node as XNode } from '@xmldom/xmldom';
-import xpath from 'xpath';
+import { createRequire } from 'node:module';
+import type * as XmlDom from '@xmldom/xmldom';
+import type { Document, Element, Node as XNode } from '@xmldom/xmldom';
+import type * as XPath from 'xpath';
 import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
 import type { ModeArg } from './remote-file.js';
 import type { ModuleDef, ModuleResult } from './types.js';
+
+// Loaded at the first XML edit, not at start-up: most runs edit no XML (about 40 ms of every start).
+const requireHere = createRequire(import.meta.url);
+let xmldomLib: typeof XmlDom | undefined;
+let xpathLib: typeof XPath | undefined;
+const xmldom = (): typeof XmlDom => (xmldomLib ??= requireHere('@xmldom/xmldom') as typeof XmlDom);
+const xpath = (): typeof XPath => (xpathLib ??= requireHere('xpath') as typeof XPath);
 
 export type XmlScalar = string | number | boolean;
 
@@ -66,7 +75,7 @@ const str = (v: XmlScalar): string => String(v);
 /** Parses strictly: any xmldom error (not warnings) fails with its line and column. */
 export function parseXml(text: string, file = 'the document'): Document {
   let first: string | undefined;
-  const parser = new DOMParser({
+  const parser = new (xmldom().DOMParser)({
     onError: (level, msg) => {
       if (level === 'warning') return;
       first ??= msg;
@@ -94,7 +103,7 @@ export function selectNodes(doc: Document | XNode, xp: string, namespaces: Recor
   let r: unknown;
   try {
     // xpath's typings are the DOM lib's; xmldom's nodes implement what it reads.
-    r = xpath.useNamespaces(namespaces)(xp, doc as unknown as globalThis.Node);
+    r = xpath().useNamespaces(namespaces)(xp, doc as unknown as globalThis.Node);
   } catch (e) {
     throw new XmlEditError(`invalid xpath '${xp}': ${(e as Error).message}`);
   }
@@ -108,7 +117,7 @@ export function selectNodes(doc: Document | XNode, xp: string, namespaces: Recor
  * the last node, CRLF line ends.
  */
 export function serializeXml(doc: Document, original: string): string {
-  let out = new XMLSerializer().serializeToString(doc);
+  let out = new (xmldom().XMLSerializer)().serializeToString(doc);
   const tail = /\s*$/.exec(original)![0];
   if (!/\s$/.test(out)) out += tail;
   if (original.includes('\r\n')) out = out.replace(/\r?\n/g, '\r\n');

@@ -1,12 +1,17 @@
 // The plain line reporter for CI and pipes: one line per event, the host name on every host line
 // (lines of parallel hosts can never be confused), Ansible's wording, and a duration per result.
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
+import type * as Diff from 'diff';
 import { formatLocation } from '../errors.js';
 import type { FileDiff, Reporter, RunEvent } from '../events/types.js';
 import { redact } from '../redact.js';
 import { formatRecap } from './recap.js';
 import { createRollSummary } from './roll-summary.js';
 import { banner, formatDuration, painter, type Color, type Paint } from './style.js';
+
+// Loaded at the first diff shown (--diff), not at start-up.
+let diffLib: typeof Diff | undefined;
+const diff = (): typeof Diff => (diffLib ??= createRequire(import.meta.url)('diff') as typeof Diff);
 
 export interface PlainReporterOptions {
   verbosity: number;
@@ -39,7 +44,7 @@ function json(v: unknown, pretty: boolean): string {
 export function formatDiff(d: FileDiff): string {
   const before = d.beforeHeader ?? (d.path !== undefined ? `before: ${d.path}` : 'before');
   const after = d.afterHeader ?? (d.path !== undefined ? `after: ${d.path}` : 'after');
-  const patch = createTwoFilesPatch(before, after, d.before, d.after);
+  const patch = diff().createTwoFilesPatch(before, after, d.before, d.after);
   return patch.replace(/^=+\n/, '').replace(/\n$/, '');
 }
 
