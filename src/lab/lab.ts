@@ -381,12 +381,28 @@ async function reclaimOrphans(name: string, prefix: string): Promise<string[]> {
     const pids = (await run('ip', ['netns', 'pids', n])).stdout.trim();
     if (pids !== '') throw exists(name, `namespace ${n} exists with processes in it (${pids.split(/\s+/).length}): a lab of another state root is running`);
   }
-  const cmds = [...ns.map((n) => `netns del ${n}\n`), ...links.map((l) => `link del ${l}\n`)];
-  await run('ip', ['-force', '-batch', '-'], { input: cmds.join('') });
-  const [nsLeft, linksLeft] = [await netnsNames(), await linkNames()];
-  const left = [...ns.filter((n) => nsLeft.has(n)), ...links.filter((l) => linksLeft.has(l))];
+  const { removed, left } = await removeNetwork(ns, links);
   if (left.length > 0) throw exists(name, `could not remove what a killed run left: ${left.join(', ')}`);
-  return [...ns.map((n) => `netns ${n}`), ...links.map((l) => `link ${l}`)];
+  return removed;
+}
+
+/**
+ * Deletes those of these namespaces, then links, that exist, each kind with one `ip -force -batch` (a
+ * process per namespace is seconds at 200 hosts); a veth goes with its namespace, so links are
+ * listed after. What went and what is still there are read back.
+ */
+async function removeNetwork(netns: string[], links: string[]): Promise<{ removed: string[]; left: string[] }> {
+  const removed: string[] = [];
+  const left: string[] = [];
+  for (const [kind, names, list] of [['netns', netns, netnsNames], ['link', links, linkNames]] as const) {
+    const present = await list();
+    const here = names.filter((n) => present.has(n));
+    if (here.length === 0) continue;
+    await run('ip', ['-force', '-batch', '-'], { input: here.map((n) => `${kind} del ${n}\n`).join('') });
+    const after = await list();
+    for (const n of here) (after.has(n) ? left : removed).push(`${kind} ${n}`);
+  }
+  return { removed, left };
 }
 
 function exists(name: string, why: string): ObiamError {
@@ -457,18 +473,7 @@ async function teardown(st: LabState): Promise<{ removed: string[]; leftovers: s
   for (const m of st.created.mounts) {
     if (mountsUnder(m).includes(m) && (await run('umount', ['-l', m])).code === 0) removed.push(`mount ${m}`);
   }
-  // One `ip -force -batch` for all (a process per namespace is seconds at 200 hosts); what went is read back.
-  const ns = await netnsNames();
-  const nsHere = st.created.netns.filter((n) => ns.has(n));
-  if (nsHere.length > 0) await run('ip', ['-force', '-batch', '-'], { input: nsHere.map((n) => `netns del ${n}\n`).join('') });
-  const nsLeft = await netnsNames();
-  for (const n of nsHere) if (!nsLeft.has(n)) removed.push(`netns ${n}`);
-  // A veth goes with its namespace; the bridge and any veth left are deleted by name.
-  const links = await linkNames();
-  const linksHere = st.created.links.filter((l) => links.has(l));
-  if (linksHere.length > 0) await run('ip', ['-force', '-batch', '-'], { input: linksHere.map((l) => `link del ${l}\n`).join('') });
-  const linksLeft = await linkNames();
-  for (const l of linksHere) if (!linksLeft.has(l)) removed.push(`link ${l}`);
+  removed.push(...(await removeNetwork(st.created.netns, st.created.links)).removed);
 
   for (const d of st.created.dirs) {
     // Never recurse into a mounted file system: an overlay of `/` would take the machine with it.

@@ -388,8 +388,11 @@ function installLines(o: InstallOptions, how: InstallHow, tmp: string): string[]
   return lines;
 }
 
+/** A validate command without %s: it would check some other file than the one about to be installed. */
+const badValidate = (o: InstallOptions): boolean => o.validate !== undefined && o.validate !== '' && !o.validate.includes('%s');
+
 function checkValidate(ctx: ModuleContext, o: InstallOptions): void {
-  if (o.validate && !o.validate.includes('%s')) throw new ObiamError('E_VALIDATE', `validate must contain %s: ${o.validate}`, { exitCode: EXIT.HOST_FAILED, host: ctx.host });
+  if (badValidate(o)) throw new ObiamError('E_VALIDATE', `validate must contain %s: ${o.validate}`, { exitCode: EXIT.HOST_FAILED, host: ctx.host });
 }
 
 /** Reads an install's reply: a write or validate failure throws; else the backup name and dest's new state. */
@@ -419,7 +422,7 @@ export const EARLY_LIMIT = 64 * 1024;
  */
 export function installIfAbsent(o: InstallOptions): IfAbsent | undefined {
   if (o.content === undefined || o.content.length > EARLY_LIMIT || installHow(o) !== 'text') return undefined;
-  if (o.validate && !o.validate.includes('%s')) return undefined; // installFile reports it, if it comes to writing
+  if (badValidate(o)) return undefined; // installFile reports it, if it comes to writing
   const dir = path.posix.dirname(o.dest);
   return { path: o.dest, dir, lines: installLines({ ...o, makeParents: false }, 'text', tempName(o.dest)) };
 }

@@ -989,7 +989,6 @@ function censor(r: Record<string, unknown>): Record<string, unknown> {
   return { censored: NO_LOG_MSG, changed: Boolean(r.changed), ...(r.failed ? { failed: true } : {}), ...(r.skipped ? { skipped: true } : {}) };
 }
 
-/** no_log: every string in the result becomes a secret, so it is masked wherever it shows up later. */
 /** Result keys whose values are the engine's own words, never a secret (`ansible_loop_var: item`). */
 const NOT_SECRET_KEYS = new Set(['ansible_loop_var', 'ansible_index_var', 'changed', 'failed', 'skipped', 'rc', 'start', 'end', 'delta', 'msg', 'skip_reason', 'state']);
 
