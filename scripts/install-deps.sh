@@ -7,6 +7,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
   openssh-server openssh-client iproute2 util-linux attr sshfs fuse3 sudo procps psmisc \
   haproxy nginx systemd-container ansible-core python3 \
-  zip unzip xz-utils tar curl ca-certificates openssl openjdk-17-jdk-headless
+  zip unzip xz-utils tar curl ca-certificates openssl openjdk-17-jdk-headless \
+  chromium
 # sshd refuses to start without its privilege separation directory (no systemd to create it).
 mkdir -p /run/sshd

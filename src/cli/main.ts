@@ -10,6 +10,7 @@ import { inventoryCommand } from './inventory-command.js';
 import { labCommand } from './lab-command.js';
 import { collect, isCommanderUsageCode } from './options.js';
 import { configurePlaybookCommand, loadVault, type CliContext } from './playbook-command.js';
+import { reportCommand } from './report-command.js';
 import { vaultCommand } from './vault-command.js';
 
 /** What main() talks to; every field defaults to the real process (tests pass their own). */
@@ -103,6 +104,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(inventory);
   program.addCommand(vaultCommand({ out: ctx.out, err: ctx.err, prompt: ctx.prompt, env: ctx.env, cwd: ctx.cwd }));
   program.addCommand(labCommand({ out: ctx.out, err: ctx.err }));
+  program.addCommand(reportCommand({ out: ctx.out, err: ctx.err, cwd: ctx.cwd }));
   configureTree(program, ctx.out, ctx.err);
   return program;
 }

@@ -16,6 +16,8 @@ import { liveViewSupported } from '../reporters/live-view.js';
 import { createPlainReporter } from '../reporters/plain.js';
 import { setTasksFileLoader } from '../run/include.js';
 import { runPlaybook } from '../run/runner.js';
+import { createRunRecorder, newRunId, recordFile, type RunRecorder } from '../state/run-record.js';
+import { stateDirFor } from '../state/state-dir.js';
 import { tagsAllow, type TagFilter } from '../run/tags.js';
 import type { Vars } from '../types.js';
 import { createLocalTransport } from '../transport/local.js';
@@ -203,6 +205,13 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   }
 
   if (o.resume && (o.check || !isRoll(playbook))) throw resumeNeedsRoll(o.check ?? false);
+  // Every run leaves its record (the timeline `obiam-run report` draws) in the environment's state dir.
+  const runId = newRunId();
+  const stateDir = stateDirFor({ base: o.stateDir ?? (ctx.env.OBIAM_RUN_STATE_DIR || undefined), inventories: sources, cwd: ctx.cwd });
+  const recorder = createRunRecorder(
+    { runId, command: ctx.argv && commandLine(ctx.argv), playbooks: files.map((f) => path.resolve(ctx.cwd, f)), inventories: sources, check: o.check ?? false },
+    recordFile(stateDir, o.check ?? false),
+  );
   // A roll takes the environment's lock before anything else can fail half way (prompts included).
   const guard = !o.check && isRoll(playbook)
     ? openRollGuard({
@@ -216,24 +225,28 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
         env: ctx.env,
         cwd: ctx.cwd,
         argv: ctx.argv,
+        runId,
       })
     : undefined;
   try {
-    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard });
+    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder });
   } finally {
     guard?.release();
   }
 }
+
+const commandLine = (argv: string[]): string => ['obiam-run', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 
 interface RunParts {
   extraVars: Vars;
   filter: TagFilter;
   loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[];
   guard?: RollGuard;
+  recorder: RunRecorder;
 }
 
 async function runWithReporters(playbook: Playbook, inventory: Inventory, o: PlaybookOptions, ctx: CliContext, parts: RunParts): Promise<number> {
-  const { extraVars, filter, loadWarnings, guard } = parts;
+  const { extraVars, filter, loadWarnings, guard, recorder } = parts;
   const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
   const verbosity = o.verbose ?? 0;
   const bus = new EventBus();
@@ -245,6 +258,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
   const tally = createTally();
   bus.add(tally);
   if (guard) bus.add(guard.reporter);
+  bus.add(recorder);
   for (const w of loadWarnings) bus.emit({ event: 'warning', message: w.message, location: w.location });
   for (const n of guard?.notes ?? []) bus.emit({ event: 'warning', message: n });
 
@@ -276,6 +290,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       resume: guard?.resume,
     });
     await bus.close();
+    if (recorder.problem) ctx.err(`${redact(`[WARNING]: ${recorder.problem}`)}\n`);
     for (const l of guard?.afterwords(outcome.exitCode) ?? []) ctx.err(`${redact(l)}\n`);
     return outcome.exitCode;
   } catch (e) {

@@ -34,6 +34,8 @@ export interface RollGuardOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   argv?: string[];
+  /** The run record's id, kept in the journal so `obiam-run report` can find the record. */
+  runId?: string;
 }
 
 export const isRoll = (pb: Playbook): boolean => pb.plays.some((p) => p.serial.length > 0);
@@ -69,7 +71,7 @@ export function openRollGuard(o: RollGuardOptions): RollGuard {
     } else if (before && before.status !== 'done') {
       notes.push(`the roll started ${before.startedAt} did not finish (${before.status}); this run starts over. ${journalFile(stateDir)} said: ${unfinishedHosts(before).join('; ') || 'no host was in the middle of a batch'}. Use --resume to continue a roll instead`);
     }
-    const reporter = createJournalReporter(stateDir, run, o.resume ? before : undefined);
+    const reporter = createJournalReporter(stateDir, run, o.resume ? before : undefined, o.runId);
     return {
       resume,
       reporter,

@@ -33,6 +33,14 @@ export interface ProbeReport {
   /** Requests answered per backend node (from the LB cookie or a node header), when it can be told. */
   perNode: Record<string, number>;
   durationMs: number;
+  /** Requests and failures per second of the probe (epoch ms of each second's start), for the HTML report. */
+  samples?: ProbeSample[];
+}
+
+export interface ProbeSample {
+  t: number;
+  requests: number;
+  failed: number;
 }
 
 export type RunEvent =

@@ -4,7 +4,7 @@
 // 5xx), sticky sessions moved to another node, requests per node. The rolls start one at their gate.
 import http from 'node:http';
 import https from 'node:https';
-import type { ProbeReport } from '../events/types.js';
+import type { ProbeReport, ProbeSample } from '../events/types.js';
 import type { ModuleDef } from './types.js';
 
 export interface ProbeOptions {
@@ -69,9 +69,21 @@ export function startProbe(o: ProbeOptions): Probe {
   const started = Date.now();
   const report: ProbeReport = { url: o.url, requests: 0, failed: 0, failures: {}, sessionsMoved: 0, perNode: {}, durationMs: 0 };
   let stopping = false;
+  // One bucket per second since the start, counted when a request ends: the report's chart.
+  const samples: ProbeSample[] = [];
+  const bucket = (): ProbeSample => {
+    const i = Math.floor((Date.now() - started) / 1000);
+    while (samples.length <= i) samples.push({ t: started + samples.length * 1000, requests: 0, failed: 0 });
+    return samples[i]!;
+  };
+  const count = (): void => {
+    report.requests++;
+    bucket().requests++;
+  };
   const fail = (kind: string): void => {
     report.failed++;
     report.failures[kind] = (report.failures[kind] ?? 0) + 1;
+    bucket().failed++;
   };
   const client = async (sticky: boolean): Promise<void> => {
     // One keep-alive connection per client, like a browser's.
@@ -83,7 +95,7 @@ export function startProbe(o: ProbeOptions): Probe {
         const before = o.nodeCookies.map((c) => jar.get(c)).find((v) => v !== undefined);
         try {
           const a = await request(url, o, agent, cookie);
-          report.requests++;
+          count();
           if (a.status >= 500) fail(`HTTP ${a.status}`);
           const given = new Map<string, string>();
           for (const c of a.setCookies) {
@@ -98,7 +110,7 @@ export function startProbe(o: ProbeOptions): Probe {
           const after = o.nodeCookies.map((c) => jar.get(c)).find((v) => v !== undefined);
           if (sticky && before !== undefined && after !== undefined && before !== after) report.sessionsMoved++;
         } catch (e) {
-          report.requests++;
+          count();
           fail((e as NodeJS.ErrnoException).code ?? (e as Error).message);
         }
         if (o.intervalMs > 0 && !stopping) await sleep(o.intervalMs);
@@ -113,6 +125,7 @@ export function startProbe(o: ProbeOptions): Probe {
       stopping = true;
       await Promise.all(clients);
       report.durationMs = Date.now() - started;
+      report.samples = samples;
       return report;
     },
   };

@@ -42,6 +42,8 @@ export interface Journal extends JournalRun {
   updatedAt: string;
   /** startedAt of the run this one resumed. */
   resumedFrom?: string;
+  /** The run's id, also in its run record (`last-run.json` beside this file) for `obiam-run report`. */
+  runId?: string;
   plays: JournalPlay[];
 }
 
@@ -84,7 +86,7 @@ export function resumeFrom(j: Journal | undefined, run: JournalRun, playNames: s
 }
 
 /** Keeps the journal file up to date from the run's events. `carried` = hosts done by the run resumed. */
-export function createJournalReporter(stateDir: string, run: JournalRun, resumed?: Journal): Reporter & { journal: Journal } {
+export function createJournalReporter(stateDir: string, run: JournalRun, resumed?: Journal, runId?: string): Reporter & { journal: Journal } {
   const file = journalFile(stateDir);
   const now = (): string => new Date().toISOString();
   const journal: Journal = {
@@ -96,6 +98,7 @@ export function createJournalReporter(stateDir: string, run: JournalRun, resumed
     startedAt: now(),
     updatedAt: now(),
     ...(resumed ? { resumedFrom: resumed.startedAt } : {}),
+    ...(runId ? { runId } : {}),
     plays: [],
   };
   const carried = new Map((resumed?.plays ?? []).filter((p) => p.serial).map((p) => [p.index, p.done]));
