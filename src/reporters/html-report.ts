@@ -29,8 +29,12 @@ const STATUS_SET = new Set<string>(STATUSES);
 /** A class name safe whatever the record says. */
 const statusClass = (s: string): string => (STATUS_SET.has(s) ? `st-${s}` : 'st-other');
 
-const PHASE_COLORS = ['#e07b39', '#c0392b', '#2e86c1', '#17a589', '#28b463', '#8e44ad', '#b7950b', '#5d6d7e', '#d35400', '#1abc9c'];
-const KNOWN_PHASES = ['gate', 'drain', 'stop', 'prepare', 'unpack', 'carry over', 'configure', 'storage', 'start', 'healthy', 'ready', 'roll back'];
+// Fixed colours for the rolling playbooks' phases (out: warm, back: cool), a palette for any other.
+const KNOWN_PHASES: Record<string, string> = {
+  gate: '#7b8794', drain: '#e07b39', stop: '#c0392b', prepare: '#9a7d0a', unpack: '#8e44ad', 'carry over': '#a569bd', configure: '#b7950b',
+  storage: '#6c7a89', start: '#2e86c1', healthy: '#17a589', ready: '#28b463', 'roll back': '#922b21', 'full stop': '#641e16',
+};
+const PHASE_COLORS = ['#5d6d7e', '#d35400', '#1abc9c', '#af7ac5', '#f1948a', '#5dade2', '#45b39d', '#dc7633'];
 
 const baseName = (file: string): string => (file.split('/').pop() ?? file).replace(/\.ya?ml$/i, '');
 
@@ -233,7 +237,7 @@ function timeline(record: RunRecord): string {
       const x = a.x(r.start);
       const w = Math.max(1.5, a.x(r.end) - x);
       const tip = [`${h} · ${name}`, `${r.status}, ${formatDuration(r.end - r.start)}, at +${formatDuration(r.start - record.start)}`, r.delegatedTo ? `on ${r.delegatedTo}` : '', r.items ? `${r.items} loop items` : '', r.msg ?? ''].filter(Boolean).join('\n');
-      const text = w > 24 ? fit(name, w - 6) : '';
+      const text = w > 24 ? fit(t?.name ?? name, w - 6) : '';
       out.push(
         `<g class="task ${statusClass(r.status)}" data-task="${esc(name)}" data-status="${esc(r.status)}" data-ms="${r.end - r.start}"><title>${esc(tip)}</title><rect x="${x.toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="2"/>${text ? `<text x="${(x + 3).toFixed(1)}" y="${y + 16}">${esc(text)}</text>` : ''}</g>`,
       );
@@ -244,11 +248,7 @@ function timeline(record: RunRecord): string {
   return `<section id="timeline"><h2>Timeline of tasks per host</h2>${LEGEND}<p class="hint">Each bar is one task on one host, as long as it took; hover for its name, status, duration and message.</p><div class="scroll">${out.join('')}</div></section>`;
 }
 
-const phaseColor = (phase: string, order: string[]): string => {
-  const known = KNOWN_PHASES.indexOf(phase);
-  const i = known >= 0 ? known : KNOWN_PHASES.length + order.indexOf(phase);
-  return PHASE_COLORS[i % PHASE_COLORS.length]!;
-};
+const phaseColor = (phase: string, order: string[]): string => KNOWN_PHASES[phase] ?? PHASE_COLORS[Math.max(0, order.indexOf(phase)) % PHASE_COLORS.length]!;
 
 function roll(record: RunRecord, journal?: Journal): string {
   const plays = record.plays.map((p, i) => ({ p, i })).filter(({ p }) => p.serial);
@@ -346,12 +346,14 @@ function probes(record: RunRecord): string {
     const yErr = (v: number): number => top + mainH + gap + errH - (v / maxErr) * errH;
     const svg: string[] = [`<svg class="probe-chart" data-probe="${n}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="requests and errors per second">`];
     // Which node was out while the probe ran: the serial batches behind the curve.
+    let band = 0;
     for (const b of record.batches) {
       if (!record.plays[b.play]?.serial) continue;
+      band++;
       const x1 = Math.max(a.x0, a.x(b.start));
       const x2 = Math.min(a.x0 + a.width, a.x(b.end ?? a.t0 + a.span));
       if (x2 <= x1) continue;
-      svg.push(`<g class="probe-batch"><rect x="${x1.toFixed(1)}" y="${top}" width="${(x2 - x1).toFixed(1)}" height="${mainH + gap + errH}"/><text x="${(x1 + 3).toFixed(1)}" y="${top + 12}">${esc(fit(b.hosts.join(', '), x2 - x1 - 6))}</text><title>${esc(`batch ${b.batch}/${b.batches}: ${b.hosts.join(', ')} (${dur(b.start, b.end)})`)}</title></g>`);
+      svg.push(`<g class="probe-batch${band % 2 ? '' : ' even'}"><rect x="${x1.toFixed(1)}" y="${top}" width="${(x2 - x1).toFixed(1)}" height="${mainH + gap + errH}"/><text x="${(x1 + 3).toFixed(1)}" y="${top + 12}">${esc(fit(b.hosts.join(', '), x2 - x1 - 6))}</text><title>${esc(`batch ${b.batch}/${b.batches}: ${b.hosts.join(', ')} (${dur(b.start, b.end)})`)}</title></g>`);
     }
     svg.push(grid(a, top - 6, height - 6));
     svg.push(`<text class="axis-label" x="4" y="${top + 10}">${Math.round(maxReq)} req/s</text><text class="axis-label" x="4" y="${top + mainH}">0</text>`);
@@ -433,7 +435,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1d2630}svg .tick{fill:#7b8794;font
 .swatch.st-ok{background:#3fa34d}.swatch.st-changed{background:#e0a100}.swatch.st-failed{background:#d62828}.swatch.st-unreachable{background:#7b2cbf}.swatch.st-skipped{background:#b8c2cc}.swatch.st-rescued{background:#2b7bb9}.swatch.st-ignored{background:#c77d3a}
 .st-ok-text{color:#1e7b34}.st-changed-text{color:#9a6b00}.st-failed-text,.st-unreachable-text{color:#b71c1c;font-weight:600}.st-unfinished-text{color:#7a4b00;font-weight:600}
 .phase-failed rect{stroke:#7f0000;stroke-width:2}ol.phases{margin:0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:2px 10px}ol.phases li .swatch{margin-left:0}li.phase-failed{color:#b71c1c;font-weight:600}
-.probe-batch rect{fill:#eef3f8}.probe-batch text{fill:#52606d;font-size:10px}.rps-line{fill:none;stroke:#1f6feb;stroke-width:1.5}.rps-point{fill:#1f6feb}.err-bar{fill:#d62828}.baseline{stroke:#9aa5b1}.axis-label{fill:#52606d;font-size:10px}.axis-label.err{fill:#b71c1c}
+.probe-batch rect{fill:#eaf1f8}.probe-batch.even rect{fill:#f5f8fb}.probe-batch text{fill:#52606d;font-size:10px}.rps-line{fill:none;stroke:#1f6feb;stroke-width:1.5}.rps-point{fill:#1f6feb}.err-bar{fill:#d62828}.baseline{stroke:#9aa5b1}.axis-label{fill:#52606d;font-size:10px}.axis-label.err{fill:#b71c1c}
 .hint,.legend{color:#52606d;margin:4px 0}details.host-detail{margin:4px 0}details summary{cursor:pointer;font-weight:600}
 footer{margin-top:32px;color:#7b8794;font-size:12px}
 `;

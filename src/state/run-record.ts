@@ -181,7 +181,7 @@ export function reduce(record: RunRecord, e: RunEvent, items: Map<string, number
   const play = record.plays[record.plays.length - 1];
   switch (e.event) {
     case 'run-start':
-      record.start = Math.min(record.start, e.time);
+      record.start = e.time;
       if (!record.playbooks.length) record.playbooks.push(e.playbook);
       record.check = e.check;
       break;
