@@ -182,8 +182,9 @@ describe('a stop request during a roll', () => {
     setTimeout(() => stop.abort(), 150);
     expect(await running).toBe(99);
     expect(readdirSync(dir).filter((f) => f.startsWith('flat-'))).toEqual([]);
-    // No roll, so no journal either.
-    expect(existsSync(path.join(dir, '.obiam-run'))).toBe(false);
+    // No roll, so no journal or lock either: only the run record every run keeps.
+    const state = path.join(dir, '.obiam-run');
+    expect(readdirSync(state).flatMap((env) => readdirSync(path.join(state, env)))).toEqual(['last-run.json']);
   });
 });
 
