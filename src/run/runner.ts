@@ -124,7 +124,9 @@ class Runner {
   constructor(private readonly opts: RunOptions) {
     this.templater = createTemplater({ searchPaths: [opts.playbook.dir, path.join(opts.playbook.dir, 'templates')] });
     this.groups = groupsMap(opts.inventory);
-    this.pool = new ConnectionPool(opts.transports, (h) => connectionSpecOf(h, this.inventoryVars(h)), opts.signal);
+    this.pool = new ConnectionPool(opts.transports, (h) => connectionSpecOf(h, this.inventoryVars(h)), opts.signal, (host, message) =>
+      this.emit({ event: 'verbose', level: 3, host, message }),
+    );
     this.startReached = !opts.startAtTask;
     if (opts.becomePassword) registerSecret(opts.becomePassword);
   }

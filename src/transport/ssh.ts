@@ -50,7 +50,7 @@ export function createSshTransport(opts: SshTransportOptions = {}): Transport {
   const keyCache = new Map<string, ParsedKey>();
   return {
     name: 'ssh',
-    connect: (spec, signal) => connectSsh(spec, opts, keyCache, signal),
+    connect: (spec, signal, log) => connectSsh(spec, opts, keyCache, signal, log),
   };
 }
 
@@ -117,7 +117,7 @@ async function loadKeys(
   return out;
 }
 
-async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache: Map<string, ParsedKey>, signal?: AbortSignal): Promise<Connection> {
+async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache: Map<string, ParsedKey>, signal?: AbortSignal, log?: (message: string) => void): Promise<Connection> {
   let target: ResolvedTarget;
   try {
     target = resolveTarget(spec, loadSshConfig(opts.sshConfigFile));
@@ -161,18 +161,38 @@ async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache
   }
   hops.push({ ...common, host: target.host, port: target.port, user: target.user, keys, password: target.password, via });
 
+  // The connect timeout is the whole budget for reaching the host: TCP connect, handshake and every
+  // retry fit in it (a dead address is reported after the timeout, not after attempts x timeout).
+  const started = Date.now();
+  const deadline = started + connectTimeoutMs;
+  const budget = `${+(connectTimeoutMs / 1000).toFixed(1)} s`;
+  log?.(`ESTABLISH SSH CONNECTION FOR USER: ${target.user} to ${target.host}:${target.port}${via ? ` via ${via}` : ''} (connect timeout ${budget}, up to ${retries + 1} attempts)`);
   let clients: ClientT[] = [];
   for (let attempt = 0; ; attempt++) {
     clients = [];
     try {
-      for (const h of hops) clients.push(await connectHop(h, clients[clients.length - 1], signal));
+      for (const h of hops) clients.push(await connectHop({ ...h, connectTimeoutMs: Math.max(1, deadline - Date.now()) }, clients[clients.length - 1], signal));
       break;
     } catch (e) {
       for (const c of clients.reverse()) c.end();
-      if (!(e instanceof Error) || !retryable.has(e) || attempt >= retries || signal?.aborted) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000)));
+      if (!(e instanceof Error) || !retryable.has(e) || signal?.aborted) throw e;
+      const backoff = Math.min(250 * 2 ** attempt, 4000);
+      const left = deadline - Date.now();
+      log?.(`attempt ${attempt + 1} failed after ${Date.now() - started} ms: ${e.message}`);
+      // Another attempt only when it has time to do something within the budget.
+      if (attempt >= retries || left < backoff + 200) {
+        const u = e instanceof UnreachableError ? e : undefined;
+        throw new UnreachableError(spec.name, `${e.message} (connect timeout ${budget}, ${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+          code: u?.code,
+          remedy: u?.remedy ?? 'check that the host is up, or raise --connect-timeout / ansible_ssh_timeout',
+          cause: e,
+        });
+      }
+      log?.(`retrying in ${backoff} ms (${left} ms of the connect timeout left)`);
+      await new Promise((r) => setTimeout(r, backoff));
     }
   }
+  log?.(`connected in ${Date.now() - started} ms`);
   const conn = new SshConnection(spec.name, target.user, clients, {
     maxChannels: opts.maxChannels ?? DEFAULTS.maxChannels,
     shellsPerHost: opts.shellsPerHost ?? DEFAULTS.shellsPerHost,

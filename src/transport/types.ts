@@ -69,5 +69,6 @@ export interface ConnectionSpec {
 
 export interface Transport {
   readonly name: string;
-  connect(spec: ConnectionSpec, signal?: AbortSignal): Promise<Connection>;
+  /** `log`: connection-level messages (attempts, retries), shown with -vvv. */
+  connect(spec: ConnectionSpec, signal?: AbortSignal, log?: (message: string) => void): Promise<Connection>;
 }
