@@ -252,8 +252,8 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
   const bus = new EventBus();
   const color = ctx.isTTY && !ctx.env.NO_COLOR;
   if (o.json) bus.add(createJsonReporter(ctx.out));
-  // listr2 is loaded only for a terminal: CI and piped runs start without it.
-  else if (liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add((await import('../reporters/listr.js')).createListrReporter({ verbosity, color, out: ctx.out }));
+  // The live view is loaded only for a terminal: CI and piped runs start without it.
+  else if (liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add((await import('../reporters/live.js')).createLiveReporter({ verbosity, color }));
   else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
   const tally = createTally();
   bus.add(tally);

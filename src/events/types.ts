@@ -1,4 +1,4 @@
-// Typed events: the engine emits them, reporters (listr2, plain log, recap, --json) consume them.
+// Typed events: the engine emits them, reporters (live view, plain log, recap, --json) consume them.
 import type { SourceLocation } from '../errors.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'rescued' | 'ignored';
@@ -94,6 +94,23 @@ export type RunEvent =
       result: Record<string, unknown>;
       diff?: FileDiff[];
       durationMs: number;
+      time: number;
+    }
+  | {
+      event: 'progress';
+      /** What a host is doing inside a long task: an upload, an unpack, a wait, a retry of `until`. */
+      task: string;
+      host: string;
+      kind: 'upload' | 'unpack' | 'wait' | 'retry';
+      /** One line for the live view (`wso2.zip 120.0/512.0 MiB, 40.1 MiB/s`). */
+      message: string;
+      /** retry: the attempt that just failed, how many are left, time since the first attempt. */
+      attempt?: number;
+      retriesLeft?: number;
+      elapsedMs?: number;
+      /** upload: bytes sent so far and in all. */
+      bytes?: number;
+      totalBytes?: number;
       time: number;
     }
   | { event: 'task-end'; task: string; durationMs: number; time: number }

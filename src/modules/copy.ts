@@ -92,7 +92,8 @@ function hashFile(p: string, st: Stats): Promise<string> {
 async function payloadOfFile(p: string): Promise<Payload> {
   const st = await fsp.stat(p);
   // Small files are read once (they go through exec stdin); big ones are hashed streaming and uploaded with putFile.
-  if (st.size <= TEXT_LIMIT) return payloadOf(await fsp.readFile(p));
+  // The path too: content above STDIN_LIMIT is uploaded from it (256 KiB-1 MiB files had no way up).
+  if (st.size <= TEXT_LIMIT) return { ...payloadOf(await fsp.readFile(p)), localPath: p };
   return { sha1: await hashFile(p, st), size: st.size, localPath: p };
 }
 

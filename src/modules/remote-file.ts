@@ -8,6 +8,7 @@ import path from 'node:path';
 import { EXIT, ObiamError } from '../errors.js';
 import type { FileDiff } from '../events/types.js';
 import { shq, type ModuleContext } from './types.js';
+import { uploadProgress } from './progress.js';
 
 export type FileType = 'file' | 'directory' | 'link' | 'fifo' | 'socket' | 'chr' | 'blk' | 'absent';
 
@@ -440,7 +441,7 @@ export async function installFile(ctx: ModuleContext, o: InstallOptions): Promis
     if (!o.localPath) throw new ObiamError('E_INTERNAL', 'installFile: no content', { exitCode: EXIT.INTERNAL });
     if (o.makeParents) await mustExec(ctx, `mkdir -p -- ${shq(path.posix.dirname(o.dest))}`, `creating ${path.posix.dirname(o.dest)}`);
     // putFile streams it (into cat over ssh); the temp name is ours so validate/backup happen before the rename.
-    await ctx.conn.putFile(o.localPath, tmp, { mode: 0o600, become: ctx.become, temp: true });
+    await ctx.conn.putFile(o.localPath, tmp, { mode: 0o600, become: ctx.become, temp: true, onProgress: uploadProgress(ctx, o.localPath) });
   }
   const r = await ctx.conn.exec([PROBE_FUNCTION, ...installLines(o, how, tmp)].join('\n'), { become: ctx.become, engineScript: 'write', ...(how === 'stdin' ? { stdin: o.content } : {}) });
   return installResult(ctx, o, r);

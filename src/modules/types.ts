@@ -25,6 +25,11 @@ export interface ModuleContext {
   /** Verbose output (-v levels); values are redacted by the reporter. */
   log(level: 1 | 2 | 3, message: string): void;
   signal?: AbortSignal;
+  /**
+   * What the host is doing inside a long step (upload bytes and rate, an unpack, a wait): shown on the
+   * host's row of the live view (uploads throttled by the caller), and in the plain log for unpacks and waits.
+   */
+  progress?(kind: 'upload' | 'unpack' | 'wait', message: string, extra?: { bytes?: number; totalBytes?: number }): void;
   /** Keeps a job running after the task (http_probe); the runner stops it when the run ends. */
   background?(job: BackgroundJob): void;
 }

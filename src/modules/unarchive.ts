@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { ATTR_PROPS } from './copy.js';
 import { attrScript, checkMode, fileError, PROBE_FUNCTION, parseProbe, probeLine, resolveMode, type ModeArg } from './remote-file.js';
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
+import { uploadProgress } from './progress.js';
 
 const pexec = promisify(execFile);
 
@@ -220,7 +221,7 @@ export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
     let archive = args.src;
     if (local) {
       archive = `/tmp/.obr-unarchive-${randomBytes(6).toString('hex')}${kind === 'zip' ? '.zip' : ''}`;
-      await ctx.conn.putFile(local, archive, { mode: 0o600, become: ctx.become, temp: true });
+      await ctx.conn.putFile(local, archive, { mode: 0o600, become: ctx.become, temp: true, onProgress: uploadProgress(ctx, local) });
     }
     const x = extra.map(shq).join(' ');
     const cmd =
@@ -228,6 +229,7 @@ export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
         ? `unzip -o ${x} ${shq(archive)} -d ${shq(dest)}${exclude.length ? ` -x ${exclude.map(shq).join(' ')}` : ''}`
         : `tar -xf ${shq(archive)} -C ${shq(dest)} ${x} ${exclude.map((e) => shq(`--exclude=${e}`)).join(' ')}`;
     const post = attrPaths(eff!, dest, args);
+    ctx.progress?.('unpack', `unpacking ${path.posix.basename(args.src)} (${eff!.length} entries) into ${dest}`);
     const ex = await ctx.conn.exec([`${cmd} || { r=$?; ${local ? `rm -f -- ${shq(archive)}; ` : ''}exit $r; }`, ...(local ? [`rm -f -- ${shq(archive)}`] : []), ...post].join('\n'), { become: ctx.become });
     const extract = { cmd, rc: ex.exitCode, out: ex.stdout, err: ex.stderr };
     if (ex.exitCode !== 0) return { ...result, changed: false, failed: true, msg: `failed to extract ${args.src} into ${dest}: ${ex.stderr.trim()}`, extract_results: extract };

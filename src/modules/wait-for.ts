@@ -81,6 +81,9 @@ export const waitForModule: ModuleDef<WaitForArgs> = {
       throw new ObiamError('E_ARGS', 'wait_for: state=drained needs port', { exitCode: EXIT.HOST_FAILED, host: ctx.host, remedy: 'give port: <number>' });
     }
     const timeout = args.timeout ?? 300;
+    const on = args.port !== undefined ? `${args.host ?? '127.0.0.1'}:${args.port}` : args.path;
+    const goal = args.search_regex !== undefined ? `\`${args.search_regex}\` in ${args.path}` : on !== undefined ? `${on} to be ${args.state ?? 'started'}` : `${timeout}s`;
+    ctx.progress?.('wait', `waiting for ${goal} (timeout ${timeout}s)`);
     const r = await ctx.conn.exec(waitForScript(args), { become: ctx.become, timeoutMs: (timeout + (args.delay ?? 0) + 15) * 1000 });
     const m = /^(ok|timeout) (\d+)/m.exec(r.stdout);
     const elapsed = m ? Number(m[2]) : Math.round(r.durationMs / 1000);

@@ -48,6 +48,12 @@ export function formatDiff(d: FileDiff): string {
   return patch.replace(/^=+\n/, '').replace(/\n$/, '');
 }
 
+/** `FAILED - RETRYING: [host]: task (N retries left).` as Ansible prints it, plus the attempt and time so far. */
+export function retryLine(e: Extract<RunEvent, { event: 'progress' }>): string {
+  const tail = e.attempt !== undefined ? ` attempt ${e.attempt}${e.elapsedMs !== undefined ? `, ${formatDuration(e.elapsedMs)} elapsed` : ''}` : '';
+  return `FAILED - RETRYING: [${e.host}]: ${e.task} (${e.retriesLeft ?? 0} retries left).${tail}`;
+}
+
 export function colorDiff(text: string, paint: Paint): string {
   return text
     .split('\n')
@@ -154,6 +160,11 @@ export function createPlainReporter(out: (s: string) => void, opts: PlainReporte
           break;
         case 'task-end':
           if (v >= 2) line(`(task took ${formatDuration(e.durationMs)})`);
+          break;
+        case 'progress':
+          // Retries always, as Ansible's FAILED - RETRYING; an unpack or wait when it starts; an upload once done.
+          if (e.kind === 'retry') line(paint('yellow', retryLine(e)));
+          else if (e.kind !== 'upload' || (e.totalBytes !== undefined && e.bytes === e.totalBytes)) line(`${e.kind}: [${e.host}] ${e.message}`);
           break;
         case 'verbose':
           if (v >= e.level) line(paint('blue', e.host ? `<${e.host}> ${e.message}` : e.message));

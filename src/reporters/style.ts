@@ -20,10 +20,13 @@ export function painter(enabled: boolean): Paint {
   return enabled ? (c, s) => (s === '' ? s : `\x1b[${CODES[c]}m${s}\x1b[0m`) : (_c, s) => s;
 }
 
-/** `TASK [x] ****` padded with stars to the width, at least 3 stars, as Ansible's banner does. */
+/**
+ * `TASK [x] ****` exactly `width` columns wide (title, a space, stars), at least 3 stars, as Ansible's
+ * banner does: one column more and a terminal of that width wraps a lone `*` onto the next line.
+ */
 export function banner(title: string, width = 80): string {
   const msg = title.trim();
-  return `${msg} ${'*'.repeat(Math.max(3, width - msg.length))}`;
+  return `${msg} ${'*'.repeat(Math.max(3, width - msg.length - 1))}`;
 }
 
 /** 340ms, 2.05s, 1m02s: short enough for every host line. */

@@ -29,6 +29,7 @@ export class ConnectionPool {
     private readonly transports: Record<string, Transport>,
     private readonly specOf: (host: string) => ConnectionSpec,
     private readonly signal?: AbortSignal,
+    private readonly log?: (host: string, message: string) => void,
   ) {}
 
   /** The host's connection; rejects with UnreachableError (now and on every later call) if it cannot connect. */
@@ -58,7 +59,7 @@ export class ConnectionPool {
       });
     }
     try {
-      return await t.connect(spec, this.signal);
+      return await t.connect(spec, this.signal, this.log ? (m) => this.log!(host, m) : undefined);
     } catch (e) {
       throw toUnreachable(host, e);
     }

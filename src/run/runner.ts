@@ -118,11 +118,15 @@ class Runner {
   private stoppedBetweenBatches = false;
   /** Background jobs started by modules (http_probe), stopped at the end of the run. */
   private readonly background: BackgroundJob[] = [];
+  /** Display names of running tasks, for the progress events their modules send. */
+  private readonly names = new WeakMap<Task, string>();
 
   constructor(private readonly opts: RunOptions) {
     this.templater = createTemplater({ searchPaths: [opts.playbook.dir, path.join(opts.playbook.dir, 'templates')] });
     this.groups = groupsMap(opts.inventory);
-    this.pool = new ConnectionPool(opts.transports, (h) => connectionSpecOf(h, this.inventoryVars(h)), opts.signal);
+    this.pool = new ConnectionPool(opts.transports, (h) => connectionSpecOf(h, this.inventoryVars(h)), opts.signal, (host, message) =>
+      this.emit({ event: 'verbose', level: 3, host, message }),
+    );
     this.startReached = !opts.startAtTask;
     if (opts.becomePassword) registerSecret(opts.becomePassword);
   }
@@ -528,6 +532,7 @@ class Runner {
 
   private async runTask(task: Task, pr: PlayRun, inh: Inherit, hosts: string[], name: string, handler: boolean): Promise<void> {
     const started = Date.now();
+    this.names.set(task, name);
     const runOnce = task.runOnce ?? inh.runOnce ?? false;
     const targets = runOnce ? hosts.slice(0, 1) : hosts;
     this.emit({ event: 'task-start', task: name, module: task.module, hosts: targets, handler, role: (task.role ?? inh.role)?.name, location: task.location });
@@ -872,12 +877,19 @@ class Runner {
         throw toUnreachable(target, e);
       }
     }
-    const ctxFor = (s: VarScope): ModuleContext => this.moduleContext(task, inh, s, target, conn, check);
+    const taskName = this.names.get(task) ?? task.name ?? task.module;
+    const ctxFor = (s: VarScope): ModuleContext => {
+      const c = this.moduleContext(task, inh, s, target, conn, check);
+      // Progress belongs to the task's row of the inventory host, also when delegated.
+      c.progress = (kind, message, extra) => this.emit({ event: 'progress', task: taskName, host, kind, message, ...extra });
+      return c;
+    };
     const untilConds = task.until;
     const retries = this.renderCount(task.retries, 3, 'retries', scope, task);
     const attempts = untilConds && untilConds.length > 0 ? Math.max(1, retries + 1) : 1;
     const delay = this.renderCount(task.delay, 5, 'delay', scope, task) * 1000;
     let r: ModuleResult = { changed: false };
+    const firstTry = Date.now();
     for (let attempt = 1; attempt <= attempts; attempt++) {
       r = await this.runModule(mod, task, scope, ctxFor(scope));
       if (mod.name === 'set_fact' && !r.failed && r.ansible_facts) {
@@ -891,7 +903,18 @@ class Runner {
       const view = scope.with({ ...r, ...(task.register ? { [task.register]: r } : {}) });
       if (view.conditions(untilConds!, task.location)) break;
       if (attempt < attempts) {
-        this.emit({ event: 'verbose', level: 1, host, message: `FAILED - RETRYING: ${task.name ?? task.module} (${attempts - attempt} retries left)` });
+        // Shown without -v (as Ansible's FAILED - RETRYING): a long wait must say what it waits for.
+        const left = attempts - attempt;
+        this.emit({
+          event: 'progress',
+          task: taskName,
+          host,
+          kind: 'retry',
+          message: `attempt ${attempt}/${attempts} failed, ${left} retr${left === 1 ? 'y' : 'ies'} left (next in ${delay / 1000}s)`,
+          attempt,
+          retriesLeft: left,
+          elapsedMs: Date.now() - firstTry,
+        });
         await sleep(delay, this.opts.signal);
         if (this.opts.signal?.aborted) break;
       } else {

@@ -101,6 +101,10 @@ class LocalConnection implements Connection {
     if (r.exitCode !== 0) {
       throw new ObiamError('E_PUT_FILE', `cannot write ${remotePath}: ${r.stderr.trim()}`, { exitCode: EXIT.ERROR, host: this.host });
     }
+    if (opts.onProgress) {
+      const size = (await fsp.stat(localPath)).size;
+      opts.onProgress(size, size);
+    }
   }
 
   async getFile(remotePath: string, localPath: string): Promise<void> {

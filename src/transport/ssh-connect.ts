@@ -117,7 +117,7 @@ function tcpConnect(p: HopParams, signal?: AbortSignal): Promise<net.Socket> {
     };
     const onAbort = () => done(new UnreachableError(p.name, 'connection attempt aborted', { code: 'E_INTERRUPTED' }));
     const t = setTimeout(() => {
-      const err = new UnreachableError(p.name, `timed out after ${p.connectTimeoutMs} ms connecting to ${label(p)}`, {
+      const err = new UnreachableError(p.name, `timed out connecting to ${label(p)}`, {
         remedy: 'check the network path and firewall, or raise ansible_ssh_timeout',
       });
       retryable.add(err);
@@ -248,7 +248,7 @@ export async function connectHop(p: HopParams, prev: ClientT | undefined, signal
       const err = new UnreachableError(
         p.name,
         e.level === 'client-timeout'
-          ? `timed out after ${p.connectTimeoutMs} ms during the SSH handshake with ${label(p)}`
+          ? `timed out during the SSH handshake with ${label(p)}`
           : `SSH connection to ${label(p)} failed: ${e.message}`,
         { cause: e },
       );

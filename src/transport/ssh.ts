@@ -50,7 +50,7 @@ export function createSshTransport(opts: SshTransportOptions = {}): Transport {
   const keyCache = new Map<string, ParsedKey>();
   return {
     name: 'ssh',
-    connect: (spec, signal) => connectSsh(spec, opts, keyCache, signal),
+    connect: (spec, signal, log) => connectSsh(spec, opts, keyCache, signal, log),
   };
 }
 
@@ -117,7 +117,7 @@ async function loadKeys(
   return out;
 }
 
-async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache: Map<string, ParsedKey>, signal?: AbortSignal): Promise<Connection> {
+async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache: Map<string, ParsedKey>, signal?: AbortSignal, log?: (message: string) => void): Promise<Connection> {
   let target: ResolvedTarget;
   try {
     target = resolveTarget(spec, loadSshConfig(opts.sshConfigFile));
@@ -161,18 +161,38 @@ async function connectSsh(spec: ConnectionSpec, opts: SshTransportOptions, cache
   }
   hops.push({ ...common, host: target.host, port: target.port, user: target.user, keys, password: target.password, via });
 
+  // The connect timeout is the whole budget for reaching the host: TCP connect, handshake and every
+  // retry fit in it (a dead address is reported after the timeout, not after attempts x timeout).
+  const started = Date.now();
+  const deadline = started + connectTimeoutMs;
+  const budget = `${+(connectTimeoutMs / 1000).toFixed(1)} s`;
+  log?.(`ESTABLISH SSH CONNECTION FOR USER: ${target.user} to ${target.host}:${target.port}${via ? ` via ${via}` : ''} (connect timeout ${budget}, up to ${retries + 1} attempts)`);
   let clients: ClientT[] = [];
   for (let attempt = 0; ; attempt++) {
     clients = [];
     try {
-      for (const h of hops) clients.push(await connectHop(h, clients[clients.length - 1], signal));
+      for (const h of hops) clients.push(await connectHop({ ...h, connectTimeoutMs: Math.max(1, deadline - Date.now()) }, clients[clients.length - 1], signal));
       break;
     } catch (e) {
       for (const c of clients.reverse()) c.end();
-      if (!(e instanceof Error) || !retryable.has(e) || attempt >= retries || signal?.aborted) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000)));
+      if (!(e instanceof Error) || !retryable.has(e) || signal?.aborted) throw e;
+      const backoff = Math.min(250 * 2 ** attempt, 4000);
+      const left = deadline - Date.now();
+      log?.(`attempt ${attempt + 1} failed after ${Date.now() - started} ms: ${e.message}`);
+      // Another attempt only when it has time to do something within the budget.
+      if (attempt >= retries || left < backoff + 200) {
+        const u = e instanceof UnreachableError ? e : undefined;
+        throw new UnreachableError(spec.name, `${e.message} (connect timeout ${budget}, ${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+          code: u?.code,
+          remedy: u?.remedy ?? 'check that the host is up, or raise --connect-timeout / ansible_ssh_timeout',
+          cause: e,
+        });
+      }
+      log?.(`retrying in ${backoff} ms (${left} ms of the connect timeout left)`);
+      await new Promise((r) => setTimeout(r, backoff));
     }
   }
+  log?.(`connected in ${Date.now() - started} ms`);
   const conn = new SshConnection(spec.name, target.user, clients, {
     maxChannels: opts.maxChannels ?? DEFAULTS.maxChannels,
     shellsPerHost: opts.shellsPerHost ?? DEFAULTS.shellsPerHost,
@@ -496,7 +516,7 @@ class SshConnection implements Connection {
     try {
       if (!sudo) {
         partial = tmp;
-        await this.streamUp(localPath, tmp);
+        await this.streamUp(localPath, tmp, opts.onProgress);
         // A caller's owner-only temp is done when the stream ends (umask 077): no exec in the shell.
         if (!(opts.temp && modeOct === '0600')) await this.must(`installing ${remotePath}`, finish(undefined));
         return;
@@ -506,13 +526,14 @@ class SshConnection implements Connection {
         // Upload into our private dir as the login user, then root copies it into place.
         const up = `${shellDir}/up-${randomBytes(6).toString('hex')}`;
         partial = up;
-        await this.streamUp(localPath, up);
+        await this.streamUp(localPath, up, opts.onProgress);
         await this.must(`installing ${remotePath}`, finish(up), sudo);
         return;
       }
       // Another become user, who cannot read our private dir: through the shell's stdin, in memory.
       const data = await fsp.readFile(localPath);
       await this.must(`installing ${remotePath}`, `cat > ${sq(tmp)} && ${finish(undefined)}`, sudo, data);
+      opts.onProgress?.(data.length, data.length);
     } catch (e) {
       // A broken upload leaves no half file behind when the host can still be reached.
       if (partial && !this.dead) await this.run({ script: `rm -f -- ${sq(partial)}` }).catch(() => undefined);
@@ -526,10 +547,16 @@ class SshConnection implements Connection {
    * 32 x 128 KiB in flight), 150 MiB to 10 lab hosts: 5.7-7.0 s against 8.2 s, the raw pipe 5.9-6.8 s.
    * The file may be short if the connection died: callers rename it only after a later exec succeeds.
    */
-  private async streamUp(localPath: string, remoteTmp: string): Promise<void> {
+  private async streamUp(localPath: string, remoteTmp: string, onProgress?: (sent: number, total: number) => void): Promise<void> {
     const src = createReadStream(localPath, { highWaterMark: 256 * 1024 });
     // A controller file that cannot be read fails before a channel is opened.
     await new Promise<void>((resolve, reject) => src.once('open', () => resolve()).once('error', reject));
+    const total = onProgress ? (await fsp.stat(localPath)).size : 0;
+    let sent = 0;
+    if (onProgress) {
+      onProgress(0, total);
+      src.on('data', (c: Buffer | string) => onProgress((sent += c.length), total));
+    }
     const ch = await this.openExec(`exec /bin/sh -c ${sq(`umask 077 && exec cat > ${sq(remoteTmp)}`)}`).catch((e: unknown) => {
       src.destroy();
       throw e;

@@ -37,6 +37,8 @@ export interface PutFileOptions {
    * place, without a second temp file and rename of its own.
    */
   temp?: boolean;
+  /** Bytes sent so far and the file's size, as the upload goes (at least once, when it is done). */
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
 }
 
 /** An open connection to one host. Any connection failure rejects with UnreachableError. */
@@ -67,5 +69,6 @@ export interface ConnectionSpec {
 
 export interface Transport {
   readonly name: string;
-  connect(spec: ConnectionSpec, signal?: AbortSignal): Promise<Connection>;
+  /** `log`: connection-level messages (attempts, retries), shown with -vvv. */
+  connect(spec: ConnectionSpec, signal?: AbortSignal, log?: (message: string) => void): Promise<Connection>;
 }

@@ -525,6 +525,7 @@ describe('the project playbooks', () => {
       ['Product nodes', ['jdk', 'product', 'configure', 'shared_storage', 'service']],
       ['Load balancer', ['loadbalancer']],
       ['Rolling restart of nodes whose configuration changed', ['service']],
+      ['Where the cluster answers', []],
     ]);
     for (const p of playbook.plays) {
       for (const r of p.roles) {

@@ -17,21 +17,21 @@ describe('plain reporter', () => {
   it('renders the sample run like ansible-playbook, with a host on every host line', () => {
     expect(render(0)).toMatchInlineSnapshot(`
       "
-      PLAY [Configure IAM nodes] ******************************************************
+      PLAY [Configure IAM nodes] *****************************************************
 
-      TASK [show version] *************************************************************
+      TASK [show version] ************************************************************
       ok: [node1] (3ms) => {
           "msg": "WSO2 IAM 7.0"
       }
 
-      TASK [base : install packages] **************************************************
+      TASK [base : install packages] *************************************************
       changed: [node1] => (item=unzip) (1.20s)
       ok: [node1] => (item=openjdk-17) (310ms)
       failed: [node2] (item=unzip) (800ms) => No package matching unzip
         rc: 100
       fatal: [node3]: UNREACHABLE! (10.00s) => connect ETIMEDOUT 192.0.2.13:22
 
-      TASK [write deployment.toml] ****************************************************
+      TASK [write deployment.toml] ***************************************************
       changed: [node1] (45ms)
       --- before: /opt/wso2/deployment.toml
       +++ after: /opt/wso2/deployment.toml
@@ -40,27 +40,27 @@ describe('plain reporter', () => {
       -hostname = "old"
       +hostname = "iam.example.com"
 
-      TASK [check optional port] ******************************************************
+      TASK [check optional port] *****************************************************
       fatal: [node1]: FAILED! (20ms) => non-zero return code
         cmd: ss -ltn sport = :9446
         rc: 1
         stderr: nothing listening
       ...ignoring
 
-      TASK [try the seed] *************************************************************
+      TASK [try the seed] ************************************************************
       fatal: [node1]: FAILED! (7ms) => seed failed
 
-      TASK [set db password] **********************************************************
+      TASK [set db password] *********************************************************
       ok: [node1] (1ms)
 
-      TASK [optional task] ************************************************************
+      TASK [optional task] ***********************************************************
       skipping: [node1]
 
-      RUNNING HANDLER [restart wso2] **************************************************
+      RUNNING HANDLER [restart wso2] *************************************************
       changed: [node1 -> lb-1] (2.05s)
       [WARNING]: /pb/site.yml:12:7: password ******** is weak
 
-      PLAY RECAP **********************************************************************
+      PLAY RECAP *********************************************************************
       node1                      : ok=7    changed=4    unreachable=0    failed=0    skipped=1    rescued=1    ignored=1
       node2                      : ok=0    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=0
       node3                      : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0
@@ -74,16 +74,16 @@ describe('plain reporter', () => {
     expect(render(3)).toMatchInlineSnapshot(`
       "PLAYBOOK: /pb/site.yml (diff)
 
-      PLAY [Configure IAM nodes] ******************************************************
+      PLAY [Configure IAM nodes] *****************************************************
 
-      TASK [show version] *************************************************************
+      TASK [show version] ************************************************************
       task path: /pb/site.yml:12:7
       ok: [node1] (3ms) => {
           "msg": "WSO2 IAM 7.0"
       }
       (task took 4ms)
 
-      TASK [base : install packages] **************************************************
+      TASK [base : install packages] *************************************************
       task path: /pb/site.yml:12:7
       <node1> apt-get install -y unzip
       <node1> ESTABLISH SSH CONNECTION FOR USER: deploy
@@ -106,7 +106,7 @@ describe('plain reporter', () => {
       }
       (task took 10.00s)
 
-      TASK [write deployment.toml] ****************************************************
+      TASK [write deployment.toml] ***************************************************
       task path: /pb/site.yml:12:7
       changed: [node1] (45ms) => {
           "changed": true,
@@ -120,7 +120,7 @@ describe('plain reporter', () => {
       +hostname = "iam.example.com"
       (task took 46ms)
 
-      TASK [check optional port] ******************************************************
+      TASK [check optional port] *****************************************************
       task path: /pb/site.yml:12:7
       fatal: [node1]: FAILED! (20ms) => {
           "failed": true,
@@ -133,7 +133,7 @@ describe('plain reporter', () => {
       ...ignoring
       (task took 21ms)
 
-      TASK [try the seed] *************************************************************
+      TASK [try the seed] ************************************************************
       task path: /pb/site.yml:12:7
       fatal: [node1]: FAILED! (7ms) => {
           "failed": true,
@@ -141,7 +141,7 @@ describe('plain reporter', () => {
       }
       (task took 8ms)
 
-      TASK [set db password] **********************************************************
+      TASK [set db password] *********************************************************
       task path: /pb/site.yml:12:7
       <node1> db_password=********
       ok: [node1] (1ms) => {
@@ -152,7 +152,7 @@ describe('plain reporter', () => {
       }
       (task took 1ms)
 
-      TASK [optional task] ************************************************************
+      TASK [optional task] ***********************************************************
       task path: /pb/site.yml:12:7
       skipping: [node1] => {
           "changed": false,
@@ -161,7 +161,7 @@ describe('plain reporter', () => {
       }
       (task took 0ms)
 
-      RUNNING HANDLER [restart wso2] **************************************************
+      RUNNING HANDLER [restart wso2] *************************************************
       task path: /pb/site.yml:12:7
       changed: [node1 -> lb-1] (2.05s) => {
           "changed": true,
@@ -170,7 +170,7 @@ describe('plain reporter', () => {
       (task took 2.05s)
       [WARNING]: /pb/site.yml:12:7: password ******** is weak
 
-      PLAY RECAP **********************************************************************
+      PLAY RECAP *********************************************************************
       node1                      : ok=7    changed=4    unreachable=0    failed=0    skipped=1    rescued=1    ignored=1
       node2                      : ok=0    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=0
       node3                      : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0

@@ -9,7 +9,7 @@ describe('formatRecap', () => {
       lb: { ...emptyCounts(), unreachable: 1 },
     });
     expect(text).toMatchInlineSnapshot(`
-      "PLAY RECAP **********************************************************************
+      "PLAY RECAP *********************************************************************
       obiam-1                    : ok=12   changed=3    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
       lb                         : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0"
     `);
@@ -32,6 +32,6 @@ describe('formatRecap', () => {
   });
 
   it('prints just the banner for a run without hosts', () => {
-    expect(formatRecap({})).toBe(`PLAY RECAP ${'*'.repeat(70)}`);
+    expect(formatRecap({})).toBe(`PLAY RECAP ${'*'.repeat(69)}`);
   });
 });
