@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostLinkDown, hostLinkUp, labDown, labUp } from '../../../src/lab/lab.js';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
-import { SITE, VAULT, health, inHost, lbStates, overlay, tasks, until } from './cluster.js';
+import { SITE, VAULT, health, inHost, lbStates, overlay, until } from './cluster.js';
 import { startLoad, type Sample } from './load.js';
 import { REPO, runCli, workspace, type CliRun } from './run-cli.js';
 import { ownLabName } from '../lab-fixture.js';
