@@ -7,7 +7,7 @@ import { EXIT, ObiamError } from '../errors.js';
 import type { Reporter } from '../events/types.js';
 import type { Playbook } from '../load/model.js';
 import type { ResumeState } from '../run/types.js';
-import { journalFile, createJournalReporter, readJournal, resumeFrom, unfinishedHosts, type Journal } from '../state/journal.js';
+import { journalFile, createJournalReporter, readJournal, resumeFrom, rollPartWay, sameRun, unfinishedHosts, type Journal } from '../state/journal.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
 import { stateDirFor } from '../state/state-dir.js';
 import type { Vars } from '../types.js';
@@ -61,6 +61,7 @@ export function openRollGuard(o: RollGuardOptions): RollGuard {
     const notes: string[] = [];
     if (lock.tookOver) notes.push(`took over the lock of pid ${lock.tookOver.pid}, which is gone (${lock.tookOver.command})`);
     let resume: ResumeState | undefined;
+    const partWay = before !== undefined && rollPartWay(before);
     if (o.resume) {
       resume = resumeFrom(
         before,
@@ -68,15 +69,22 @@ export function openRollGuard(o: RollGuardOptions): RollGuard {
         o.playbook.plays.map((p) => p.name),
         stateDir,
       );
-    } else if (before && before.status !== 'done') {
+      const half = unfinishedHosts(before!);
+      // After a hard stop (SIGKILL, a crash) these may be out of the load balancer or stopped.
+      if (half.length) notes.push(`resuming the roll started ${before!.startedAt}, which left hosts in the middle of a step (they may be out of the load balancer or stopped; each goes through its step again first): ${half.join('; ')}`);
+    } else if (partWay) {
       notes.push(`the roll started ${before.startedAt} did not finish (${before.status}); this run starts over. ${journalFile(stateDir)} said: ${unfinishedHosts(before).join('; ') || 'no host was in the middle of a batch'}. Use --resume to continue a roll instead`);
     }
-    const reporter = createJournalReporter(stateDir, run, o.resume ? before : undefined, o.runId);
+    // The state of a roll left part way by this same command stays in the journal until this run
+    // gets to the roll itself: a gate that refuses the half-done cluster must not erase it.
+    const keep = before && partWay && (o.resume || sameRun(before, run)) ? before : undefined;
+    const reporter = createJournalReporter(stateDir, run, o.resume ? before : undefined, keep, o.runId);
     return {
       resume,
       reporter,
       notes,
-      afterwords: (exitCode: number): string[] => (exitCode === EXIT.OK ? [] : afterwords(reporter.journal, journalFile(stateDir))),
+      // Only a roll left part way has anything to continue; a failure before its first batch has not.
+      afterwords: (exitCode: number): string[] => (exitCode === EXIT.OK || !rollPartWay(reporter.journal) ? [] : afterwords(reporter.journal, journalFile(stateDir))),
       release: () => lock.release(),
     };
   } catch (e) {
@@ -88,6 +96,8 @@ export function openRollGuard(o: RollGuardOptions): RollGuard {
 /** What an operator needs after a roll that did not finish: where it stopped, how to go on. */
 function afterwords(j: Journal, file: string): string[] {
   const lines = [`roll journal: ${file}`];
+  const kept = j.plays.find((p) => p.keptFrom)?.keptFrom;
+  if (kept) lines.push(`the roll started ${kept} is still not finished (this run stopped before it got there):`);
   const unfinished = unfinishedHosts(j);
   if (unfinished.length) {
     lines.push('stopped in the middle of a batch; these hosts may be out of the load balancer or stopped:');

@@ -44,6 +44,8 @@ export interface Task extends NodeCommon {
   loop?: unknown; // list or template string
   loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number };
   register?: string;
+  /** An unreachable host stays in the play; the result (`unreachable: true`) is registered. */
+  ignoreUnreachable?: boolean;
   notify: string[];
   changedWhen?: Condition[];
   failedWhen?: Condition[];

@@ -551,6 +551,7 @@ class Loader {
         ? { loopVar: lc.loop_var as string | undefined, label: lc.label as string | undefined, indexVar: lc.index_var as string | undefined, pause: lc.pause as number | undefined }
         : undefined,
       register: d.register as string | undefined,
+      ignoreUnreachable: d.ignore_unreachable === undefined ? undefined : this.bool(d.ignore_unreachable, where, 'ignore_unreachable'),
       notify: handlerNames(d.notify),
       changedWhen: d.changed_when === undefined ? undefined : conditions(d.changed_when),
       failedWhen: d.failed_when === undefined ? undefined : conditions(d.failed_when),

@@ -58,6 +58,7 @@ export const TASK_KEYWORDS: Record<string, JsonSchema> = {
     additionalProperties: false,
   },
   register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'register: a variable name (letters, digits, _)' },
+  ignore_unreachable: boolish('ignore_unreachable'),
   notify: stringList('notify'),
   changed_when: condition,
   failed_when: condition,
@@ -119,8 +120,6 @@ export const UNSUPPORTED_KEYWORDS: Record<string, string> = {
   include: 'use import_tasks (static) or include_tasks (dynamic)',
   module_defaults: 'give the arguments on each task',
   collections: 'use the module names without a collection prefix or with ansible.builtin.',
-  // Not in the model: accepting it would silently do nothing.
-  ignore_unreachable: 'an unreachable host always leaves the play; leave it out with --limit, or probe it first with wait_for delegated to localhost and ignore_errors: true',
 };
 
 export const ROLE_ENTRY_KEYWORDS: Record<string, JsonSchema> = {

@@ -836,6 +836,12 @@ class Runner {
         const result = { failed: true, changed: false, censored: NO_LOG_MSG };
         return { status: this.record(host, name, ignore ? 'ignored' : 'failed', result, t0, inh, { delegatedTo }), result, changed: false };
       }
+      if (e instanceof UnreachableError && task.ignoreUnreachable) {
+        // ignore_unreachable: the host stays in the play; the result says what happened.
+        const result = { unreachable: true, changed: false, msg: errorMessage(e), ...(e.remedy ? { hint: e.remedy } : {}) };
+        if (task.register) this.setHostFact(host, task.register, result);
+        return { status: this.record(host, name, 'ignored', result, t0, inh, { delegatedTo }), result, changed: false };
+      }
       return this.handleError(host, name, e, t0, inh, ignore && !(e instanceof UnreachableError));
     }
   }

@@ -20,6 +20,13 @@ export interface JournalPlay {
   failed: string[];
   /** The batch of a serial play in progress: its hosts and the task they were at. */
   current?: { batch: number; batches: number; hosts: string[]; task?: string };
+  /** Every host of the play, those a resumed run had done included (absent in older journals). */
+  hosts?: string[];
+  /**
+   * startedAt of the earlier run this record was kept from: a run that stopped before reaching this
+   * play (a refused gate) keeps the unfinished roll's state, so that --resume still knows it.
+   */
+  keptFrom?: string;
 }
 
 export interface JournalRun {
@@ -71,22 +78,47 @@ export function resumeFrom(j: Journal | undefined, run: JournalRun, playNames: s
   const refuse = (msg: string, remedy: string): ObiamError => new ObiamError('E_RESUME', msg, { exitCode: EXIT.BAD_OPTIONS, remedy });
   if (!j) throw refuse(`nothing to resume: no journal in ${stateDir}`, 'run without --resume');
   if (j.status === 'done') throw refuse(`nothing to resume: the run started ${j.startedAt} finished`, 'run without --resume');
-  const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-  if (!same(j.playbooks, run.playbooks) || !same(j.inventories, run.inventories) || (j.limit ?? '') !== (run.limit ?? '') || j.extraVars !== run.extraVars) {
+  if (!sameRun(j, run)) {
     throw refuse(`--resume continues the run started ${j.startedAt}, which had other playbooks, inventory, --limit or extra vars: ${j.command}`, `give the same arguments with --resume: ${j.command} --resume`);
   }
-  const names = j.plays.map((p) => p.name);
-  if (!names.every((n, i) => playNames[i] === n)) {
-    throw refuse(`the playbook changed since the run started ${j.startedAt} (plays ${JSON.stringify(names)}, now ${JSON.stringify(playNames.slice(0, names.length))})`, 'run without --resume');
+  // By index: a journal may hold only some plays (kept from an earlier run, or the run stopped early).
+  if (!j.plays.every((p) => playNames[p.index] === p.name)) {
+    const names = j.plays.map((p) => p.name);
+    throw refuse(`the playbook changed since the run started ${j.startedAt} (plays ${JSON.stringify(names)}, now ${JSON.stringify(j.plays.map((p) => playNames[p.index] ?? null))})`, 'run without --resume');
   }
   const done: Record<number, string[]> = {};
   for (const p of j.plays) if (p.serial && p.done.length) done[p.index] = [...p.done];
-  const interrupted = [...new Set(j.plays.flatMap((p) => p.current?.hosts ?? []))];
+  // Hosts left inside their step: the batch in progress at a hard stop, and the hosts that failed
+  // their step (the roll stopped at them). The gate of the resumed run does not count them, and
+  // they go through their step again first.
+  const interrupted = [...new Set(j.plays.filter((p) => p.serial).flatMap((p) => [...(p.current?.hosts ?? []), ...p.failed]))];
   return { done, interrupted };
 }
 
-/** Keeps the journal file up to date from the run's events. `carried` = hosts done by the run resumed. */
-export function createJournalReporter(stateDir: string, run: JournalRun, resumed?: Journal, runId?: string): Reporter & { journal: Journal } {
+/** The same command: playbooks, inventories, --limit and extra vars. */
+export function sameRun(j: JournalRun, run: JournalRun): boolean {
+  const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  return same(j.playbooks, run.playbooks) && same(j.inventories, run.inventories) && (j.limit ?? '') === (run.limit ?? '') && j.extraVars === run.extraVars;
+}
+
+/**
+ * A roll left part way: a serial play with a batch in progress, a host that failed it, or hosts done
+ * but not all. Only such a journal is worth a --resume hint or a warning on the next run; a run that
+ * stopped before its first batch (preflight, a refused gate, an unreachable host at the gate) left
+ * nothing half done.
+ */
+export function rollPartWay(j: Journal): boolean {
+  if (j.status === 'done') return false;
+  return j.plays.some((p) => p.serial && (p.current !== undefined || p.failed.length > 0 || (p.done.length > 0 && (p.hosts === undefined || p.done.length < p.hosts.length))));
+}
+
+/**
+ * Keeps the journal file up to date from the run's events. `resumed`: the run --resume continues
+ * (its done hosts are carried). `unfinished`: the earlier roll left part way by the same command;
+ * its serial plays stay in the journal until this run reaches them, so a run that stops before
+ * (a gate refusing a half-done cluster) does not make that roll's state disappear.
+ */
+export function createJournalReporter(stateDir: string, run: JournalRun, resumed?: Journal, unfinished?: Journal, runId?: string): Reporter & { journal: Journal } {
   const file = journalFile(stateDir);
   const now = (): string => new Date().toISOString();
   const journal: Journal = {
@@ -99,7 +131,9 @@ export function createJournalReporter(stateDir: string, run: JournalRun, resumed
     updatedAt: now(),
     ...(resumed ? { resumedFrom: resumed.startedAt } : {}),
     ...(runId ? { runId } : {}),
-    plays: [],
+    plays: (unfinished?.plays ?? [])
+      .filter((p) => p.serial && (p.current || p.failed.length || p.done.length))
+      .map((p) => ({ ...structuredClone(p), keptFrom: p.keptFrom ?? unfinished!.startedAt })),
   };
   const carried = new Map((resumed?.plays ?? []).filter((p) => p.serial).map((p) => [p.index, p.done]));
   const write = (): void => {
@@ -114,11 +148,14 @@ export function createJournalReporter(stateDir: string, run: JournalRun, resumed
     journal,
     onEvent(e: RunEvent): void {
       switch (e.event) {
-        case 'play-start':
-          play = { index: e.index ?? journal.plays.length, name: e.play, serial: e.serial ?? false, done: [...(carried.get(e.index ?? -1) ?? [])], failed: [] };
-          journal.plays.push(play);
+        case 'play-start': {
+          const index = e.index ?? journal.plays.length;
+          play = { index, name: e.play, serial: e.serial ?? false, done: [...(carried.get(index) ?? [])], failed: [], hosts: [...(e.resumedDone ?? []), ...e.hosts] };
+          // This run reached the play: its own record replaces one kept from the earlier run.
+          journal.plays = [...journal.plays.filter((p) => p.index !== index), play].sort((a, b) => a.index - b.index);
           write();
           break;
+        }
         case 'batch-start':
           // Only a serial play's batch is "a host in the middle of its step": a gate or deploy play
           // interrupted part way is simply run again, and must not excuse its hosts on --resume.

@@ -99,6 +99,8 @@ export const TESTS: Record<string, TestFn> = {
   undefined: (v) => isUndefined(v) || v === undefined,
   none: (v) => v === null,
   succeeded: (v) => !failed(v),
+  unreachable: (v) => pyBool(result(v, 'unreachable').unreachable ?? false),
+  reachable: (v) => !pyBool(result(v, 'unreachable').unreachable ?? false),
   failed,
   changed,
   skipped,

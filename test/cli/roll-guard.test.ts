@@ -248,4 +248,45 @@ describe('--resume refusals and the environment lock', () => {
     expect(over.code).toBe(0);
     expect(over.out).toContain('did not finish (interrupted); this run starts over');
   });
+
+  it('a failure before the roll play (a refused gate) gives no --resume hint, and the next run no warning', async () => {
+    const dir = workspace(0);
+    writeFileSync(path.join(dir, 'roll.yml'), `- name: Refusing gate\n  hosts: all\n  gather_facts: false\n  any_errors_fatal: true\n  tasks:\n    - assert: { that: ['ok_to_roll | default(false) | bool'], fail_msg: 'not rolling: {{ inventory_hostname }}' }\n\n${rollPlaybook(dir, 0)}`);
+    const refused = await start(dir, []);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('not rolling: h1');
+    expect(refused.err).not.toContain('--resume');
+    expect(refused.err).not.toContain('roll journal');
+    const next = await start(dir, ['-e', 'ok_to_roll=true']);
+    expect(next.code, next.out + next.err).toBe(0);
+    expect(next.out).not.toContain('did not finish');
+  });
+
+  it('a run refused at the gate after a hard stop keeps the unfinished roll: it says so, and --resume still continues it', async () => {
+    const dir = workspace(0.8);
+    // The gate refuses while the flag file exists (the operator has not fixed the cluster yet).
+    writeFileSync(path.join(dir, 'roll.yml'), `- name: Gate\n  hosts: all\n  gather_facts: false\n  any_errors_fatal: true\n  tasks:\n    - command: test ! -e ${dir}/broken\n      changed_when: false\n    - name: remember what --resume says\n      copy:\n        content: "{{ obiam_resume | to_json }}"\n        dest: "${dir}/resume-{{ inventory_hostname }}.json"\n\n${rollPlaybook(dir, 0.8).split('\n\n')[1]}`);
+    const stop = new AbortController();
+    const abort = new AbortController();
+    const running = start(dir, [], { stop, abort });
+    await when(() => existsSync(path.join(dir, 'h2-begin')));
+    stop.abort();
+    abort.abort();
+    expect((await running).code).toBe(99);
+    writeFileSync(path.join(dir, 'broken'), '');
+    for (const argv of [[], ['--resume']]) {
+      const refused = await start(dir, argv);
+      expect(refused.code, refused.out + refused.err).toBe(2);
+      expect(refused.err).toContain('is still not finished');
+      expect(refused.err).toMatch(/h2: in 'Roll' at '(begin|work)'/);
+      expect(refused.err).toContain('--resume');
+    }
+    rmSync(path.join(dir, 'broken'));
+    clearMarks(dir);
+    const resumed = await start(dir, ['--resume']);
+    expect(resumed.code, resumed.out + resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/resuming the roll started .* which left hosts in the middle of a step .*h2: in 'Roll'/);
+    expect(marks(dir)).toEqual(['h2-begin', 'h2-end', 'h3-begin', 'h3-end']);
+    expect(JSON.parse(readFileSync(path.join(dir, 'resume-h1.json'), 'utf8'))).toEqual({ resumed: true, interrupted: ['h2'] });
+  });
 });

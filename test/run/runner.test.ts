@@ -123,6 +123,24 @@ describe('unreachable hosts', () => {
     expect(r.exitCode).toBe(EXIT.HOST_UNREACHABLE);
   });
 
+  it('ignore_unreachable keeps the host in the play, registers `unreachable: true` and counts it as ignored', async () => {
+    const pb = playbook([
+      play({
+        tasks: [
+          cmd('probe', { register: 'r', ignoreUnreachable: true }),
+          task('assert', { that: ['r is reachable'], fail_msg: "{{ inventory_hostname }}: {{ 'unreachable: ' ~ r.msg if r is unreachable else 'fine' }}" }),
+        ],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['a', 'b']), { connectFail: { b: 'no route to host' } });
+    expect(r.results('probe').find((e) => e.host === 'b')).toMatchObject({ status: 'ignored' });
+    expect(r.results('assert').find((e) => e.host === 'b')!.msg).toMatch(/^b: unreachable: .*no route to host/);
+    expect(r.statuses('assert')).toEqual({ a: 'ok', b: 'failed' });
+    expect(r.recap.b).toMatchObject({ unreachable: 0, ignored: 1, failed: 1 });
+    // The assert failed on a host that stayed in the play: exit 2, not 3.
+    expect(r.exitCode).toBe(EXIT.HOST_FAILED);
+  });
+
   it('a failed host with an unreachable one gives exit code 2', async () => {
     const pb = playbook([play({ tasks: [cmd('first')] })]);
     const r = await runTest(pb, inventory(['a', 'b']), { connectFail: { b: 'refused' }, rules: [{ host: 'a', match: 'first', rc: 3 }] });

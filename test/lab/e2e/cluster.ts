@@ -1,5 +1,6 @@
 // Shared by the cluster e2e suites (site, rolling): HTTPS requests to the lab, health of a node,
 // lab overlay inventories for a product, ad hoc tasks through the CLI.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -78,3 +79,25 @@ export async function tasks(lab: LabInfo, hosts: string, body: string): Promise<
   return r;
 }
 
+
+/** HAProxy's view of every node: `UP` unless drained (DRAIN) or in maintenance (MAINT). */
+export async function lbStates(lab: LabInfo, lbName: string): Promise<Record<string, string>> {
+  const py = "import socket;s=socket.socket(socket.AF_UNIX);s.connect('/run/haproxy/admin.sock');s.sendall(b'show stat\\n');s.shutdown(socket.SHUT_WR);print(s.recv(65536).decode())";
+  const r = await tasks(lab, lbName, `    - command: python3 -c "${py}"\n      changed_when: false\n`);
+  const text = String(r.events.find((e) => e.event === 'host-result' && !e.isItem)?.result.stdout ?? '');
+  const states: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const f = line.split(',');
+    // `UP 1/3` (a check failed since) is still up: only the state word counts.
+    if (f[1]?.startsWith('node')) states[f[1]] = f[17]!.split(' ')[0]!;
+  }
+  return states;
+}
+
+/**
+ * A shell script run inside a lab host's namespaces at once (no SSH round trip): for faults that must
+ * land at a given moment of a run, e.g. killing the product while the roll waits for it.
+ */
+export function inHost(h: LabHost, script: string): string {
+  return execFileSync('nsenter', ['-t', String(h.pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', 'sh', '-c', script], { encoding: 'utf8' });
+}
