@@ -188,7 +188,8 @@ const CASES: { name: string; edit: XmlEdit; after?: string; changed?: boolean; e
   { name: 'text() step', edit: { xpath: '/r/p:b/text()', namespaces: { p: 'urn:p' }, value: 't' }, after: DOC.replace('<p:b/>', '<p:b>t</p:b>') },
   { name: 'prefixed element, document prefix reused', edit: { xpath: '/r/q:c', namespaces: { q: 'urn:p' }, value: '1' }, after: DOC.replace('  <p:b/>\n', '  <p:b/>\n  <p:c>1</p:c>\n') },
   { name: 'child predicate', edit: { xpath: "/r/d[name/text()='n1' and @t=\"x\"]" }, after: DOC.replace('  <p:b/>\n', '  <p:b/>\n  <d t="x">\n    <name>n1</name>\n  </d>\n') },
-  { name: 'value emptied', edit: { xpath: '/r/a', value: '' }, after: DOC.replace('<a k="1">x</a>', '<a k="1"/>') },
+  // The element keeps its start and end tag as written: only the text between them goes.
+  { name: 'value emptied', edit: { xpath: '/r/a', value: '' }, after: DOC.replace('<a k="1">x</a>', '<a k="1"></a>') },
   { name: 'comment removed', edit: { xpath: '/comment()', state: 'absent' }, after: DOC.replace('<!-- c -->\n', '') },
   { name: 'absent nothing', edit: { xpath: '/r/zz', state: 'absent' }, changed: false },
   { name: 'unknown prefix', edit: { xpath: '/r/z:c', value: '1' }, error: /invalid xpath/ },
