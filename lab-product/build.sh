@@ -45,7 +45,14 @@ pack() { # profile version name
     keytool -genkeypair -alias wso2carbon -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=localhost, O=obiam-run lab stand-in" \
       -keystore "$out/wso2carbon.jks" -storetype JKS -storepass wso2carbon -keypass wso2carbon >/dev/null 2>&1
   fi
+  # ... and a trust store holding its certificate (client-truststore.jks, same password).
+  if [ ! -f "$out/client-truststore.jks" ]; then
+    keytool -exportcert -alias wso2carbon -keystore "$out/wso2carbon.jks" -storepass wso2carbon -rfc -file "$work/wso2carbon.pem" >/dev/null 2>&1
+    keytool -importcert -noprompt -alias wso2carbon -file "$work/wso2carbon.pem" -keystore "$out/client-truststore.jks" \
+      -storetype JKS -storepass wso2carbon >/dev/null 2>&1
+  fi
   cp "$out/wso2carbon.jks" "$dir/repository/resources/security/wso2carbon.jks"
+  cp "$out/client-truststore.jks" "$dir/repository/resources/security/client-truststore.jks"
   (cd "$work" && rm -f "$out/wso2-$profile-$version.zip" && zip -qr -X "$out/wso2-$profile-$version.zip" "wso2-$profile-$version")
   (cd "$out" && sha256sum "wso2-$profile-$version.zip" >"wso2-$profile-$version.zip.sha256")
   echo "$out/wso2-$profile-$version.zip"

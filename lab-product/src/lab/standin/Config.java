@@ -133,6 +133,7 @@ final class Config {
   }
 
   private void readXml(File conf) throws Exception {
+    KmConfig.check(conf.getParentFile().getParentFile());
     Element carbon = xml(new File(conf, "carbon.xml")).getDocumentElement();
     hostname = text(carbon, "HostName");
     String off = text(carbon, "Offset");
