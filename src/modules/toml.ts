@@ -34,6 +34,8 @@ export interface TomlArgs {
   settings?: Record<string, unknown>;
   /** Batched: dotted keys to remove (relative to table when given). */
   remove?: string[];
+  /** Dotted key -> host name: the host of every URL in that key's value (a string or a list of them) is replaced; scheme, port and path stay. Keys the file lacks are left alone. */
+  url_hosts?: Record<string, string>;
   backup?: boolean;
   mode?: ModeArg;
   owner?: string;
@@ -267,6 +269,45 @@ export function applyEdit(doc: Table, e: TomlEdit): void {
   }
 }
 
+// ---- host names inside URLs --------------------------------------------------------------------
+
+/** scheme://host in a string (also several, as in `{tcp://a:7612},{tcp://b:7612}`); placeholders such as ${carbon.host} are not hosts. */
+const URL_HOST = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)(\[[^\]]*\]|[^/:?#{}\s,|\]"'$]+)(?=[/:?#{}\s,|\]"']|$)/g;
+
+export function replaceUrlHosts(v: string, host: string): string {
+  return v.replace(URL_HOST, (_m, scheme: string) => scheme + host);
+}
+
+/** The value at a key path, selectors included, without creating anything. */
+function valueAt(doc: Table, steps: KeyStep[]): unknown {
+  let cur: unknown = doc;
+  for (const st of steps) {
+    if (!isTable(cur)) return undefined;
+    cur = cur[st.key];
+    if (st.select) {
+      if (!Array.isArray(cur)) return undefined;
+      const sel = st.select;
+      cur = 'index' in sel ? cur[sel.index] : cur.find((el) => isTable(el) && Object.entries(sel.match).every(([k, x]) => String(el[k]) === x));
+    }
+  }
+  return cur;
+}
+
+/** Edits that put host into the URLs of each key that exists (its value a string or a list of strings). */
+export function hostEdits(doc: Table, hosts: { steps: KeyStep[]; host: string }[]): { edits: TomlEdit[]; missing: string[] } {
+  const edits: TomlEdit[] = [];
+  const missing: string[] = [];
+  for (const { steps, host } of hosts) {
+    const v = valueAt(doc, steps);
+    const where = formatKeyPath(steps);
+    if (v === undefined) missing.push(where);
+    else if (typeof v === 'string') edits.push({ steps, state: 'present', value: replaceUrlHosts(v, host) });
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) edits.push({ steps, state: 'present', value: v.map((x: string) => replaceUrlHosts(x, host)) });
+    else throw new TomlEditError('E_TOML_VALUE', `${where}: url_hosts needs a URL string or a list of them, the file has ${Array.isArray(v) ? 'a list' : `a ${typeof v}`}`);
+  }
+  return { edits, missing };
+}
+
 // ---- the text ---------------------------------------------------------------------------------------
 
 function parseError(e: unknown, file: string, what: string): TomlEditError {
@@ -363,10 +404,12 @@ export interface TomlEditResult {
   msg: string;
   /** Key paths set or removed (those that differed). */
   keys: string[];
+  /** url_hosts keys the file does not have (left alone). */
+  missing: string[];
 }
 
 /** Applies edits to TOML text; only what differs is rewritten. Throws TomlEditError. */
-export function editToml(text: string, edits: TomlEdit[], file = 'the file'): TomlEditResult {
+export function editToml(text: string, edits: TomlEdit[], file = 'the file', hosts: { steps: KeyStep[]; host: string }[] = []): TomlEditResult {
   try {
     smol().parse(text);
   } catch (e) {
@@ -381,14 +424,21 @@ export function editToml(text: string, edits: TomlEdit[], file = 'the file'): To
   }
   const want = clone(before);
   const keys: string[] = [];
-  for (const e of edits) {
-    if (e.state === 'present') checkValue(e.value, formatKeyPath(e.steps));
-    const probe = clone(want);
-    applyEdit(probe, e);
-    if (!tomlEqual(probe, want)) keys.push(formatKeyPath(e.steps));
-    applyEdit(want, e);
-  }
-  if (tomlEqual(before, want)) return { after: text, changed: false, msg: 'nothing to change', keys: [] };
+  // URL hosts are read from the file as the other edits leave it.
+  const applyAll = (list: TomlEdit[]): void => {
+    for (const e of list) {
+      if (e.state === 'present') checkValue(e.value, formatKeyPath(e.steps));
+      const probe = clone(want);
+      applyEdit(probe, e);
+      if (!tomlEqual(probe, want)) keys.push(formatKeyPath(e.steps));
+      applyEdit(want, e);
+    }
+  };
+  applyAll(edits);
+  const h = hostEdits(want, hosts);
+  applyAll(h.edits);
+  const missing = h.missing;
+  if (tomlEqual(before, want)) return { after: text, changed: false, msg: 'nothing to change', keys: [], missing };
   const base = addTables(text, before, want);
   const format = tp.TomlFormat.autoDetectFormat(base);
   // New nested tables as [sections], as the vendor files write them (dotted keys in existing tables stay dotted).
@@ -407,15 +457,24 @@ export function editToml(text: string, edits: TomlEdit[], file = 'the file'): To
     throw parseError(e, file, 'the edited text');
   }
   if (!tomlEqual(check, want)) throw new TomlEditError('E_TOML_PATCH', `${file}: the edited text would not hold the values asked for (${keys.join(', ')}); nothing was written`);
-  return { after, changed: after !== text, msg: `${keys.length} key(s) changed: ${keys.join(', ')}`, keys };
+  return { after, changed: after !== text, msg: `${keys.length} key(s) changed: ${keys.join(', ')}`, keys, missing };
 }
 
 /** The module's arguments as a list of edits. */
+/** url_hosts as key paths (relative to table when given). */
+export function hostsFromArgs(a: TomlArgs): { steps: KeyStep[]; host: string }[] {
+  const prefix = a.table ? parseKeyPath(a.table) : [];
+  return Object.entries(a.url_hosts ?? {}).map(([k, host]) => {
+    if (typeof host !== 'string' || !/^[^\s/:?#]+$|^\[[0-9a-fA-F:.]+\]$/.test(host)) throw new TomlEditError('E_TOML_VALUE', `url_hosts ${k}: '${String(host)}' is not a host name`);
+    return { steps: [...prefix, ...parseKeyPath(k)], host };
+  });
+}
+
 export function editsFromArgs(a: TomlArgs): TomlEdit[] {
   const state = a.state ?? 'present';
-  const given = [a.key !== undefined, a.settings !== undefined, a.remove !== undefined].filter(Boolean).length;
-  if (given === 0 && !(a.table && a.state === 'absent')) throw new TomlEditError('E_TOML_ARGS', 'toml: give key (with value or state: absent), settings or remove', 'e.g. key: server.hostname, value: iam.example.com');
-  if (a.key !== undefined && (a.settings !== undefined || a.remove !== undefined)) throw new TomlEditError('E_TOML_ARGS', 'toml: key cannot be combined with settings or remove');
+  const given = [a.key !== undefined, a.settings !== undefined, a.remove !== undefined, a.url_hosts !== undefined].filter(Boolean).length;
+  if (given === 0 && !(a.table && a.state === 'absent')) throw new TomlEditError('E_TOML_ARGS', 'toml: give key (with value or state: absent), settings, remove or url_hosts', 'e.g. key: server.hostname, value: iam.example.com');
+  if (a.key !== undefined && (a.settings !== undefined || a.remove !== undefined || a.url_hosts !== undefined)) throw new TomlEditError('E_TOML_ARGS', 'toml: key cannot be combined with settings, remove or url_hosts');
   if (a.settings !== undefined && a.value !== undefined) throw new TomlEditError('E_TOML_ARGS', 'toml: value belongs to key; settings carry their own values');
   if (a.key !== undefined && state === 'present' && a.value === undefined) throw new TomlEditError('E_TOML_ARGS', `toml: key ${a.key} needs a value (or state: absent)`);
   if (a.match && !a.table && a.key === undefined) throw new TomlEditError('E_TOML_ARGS', 'toml: match selects an element of the array of tables named by table');
@@ -454,6 +513,7 @@ export const tomlModule: ModuleDef<TomlArgs> = {
       state: { enum: ['present', 'absent'] },
       settings: { type: 'object' },
       remove: { type: 'array', items: { type: 'string', minLength: 1 } },
+      url_hosts: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
       backup: { type: 'boolean' },
       ...ATTR_PROPS,
     },
@@ -463,8 +523,10 @@ export const tomlModule: ModuleDef<TomlArgs> = {
   async run(args, ctx) {
     const toError = (e: TomlEditError): ObiamError => new ObiamError(e.code, e.message, { host: ctx.host, exitCode: EXIT.HOST_FAILED, ...(e.remedy ? { remedy: e.remedy } : {}) });
     let edits: TomlEdit[];
+    let hosts: { steps: KeyStep[]; host: string }[];
     try {
       edits = editsFromArgs(args);
+      hosts = hostsFromArgs(args);
     } catch (e) {
       if (e instanceof TomlEditError) throw toError(e);
       throw e;
@@ -481,8 +543,8 @@ export const tomlModule: ModuleDef<TomlArgs> = {
           onMissing: (): ModuleResult => ({ changed: false, failed: true, msg: `The TOML file ${args.path} does not exist.` }),
         },
         (before) => {
-          const r = editToml(before, edits, args.path);
-          return { after: r.after, changed: r.changed, msg: r.msg, extra: { keys: r.keys } };
+          const r = editToml(before, edits, args.path, hosts);
+          return { after: r.after, changed: r.changed, msg: r.msg, extra: { keys: r.keys, ...(args.url_hosts ? { url_hosts_missing: r.missing } : {}) } };
         },
       );
     } catch (e) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse as smolParse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { getModule } from '../../src/modules/registry.js';
-import { editToml, editsFromArgs, parseKeyPath, tomlModule, type TomlArgs } from '../../src/modules/toml.js';
+import { editToml, editsFromArgs, hostsFromArgs, parseKeyPath, replaceUrlHosts, tomlModule, type TomlArgs } from '../../src/modules/toml.js';
 import { localContext } from '../support/module-context.js';
 
 const SAMPLE = `# Sample deployment.toml
@@ -54,7 +54,7 @@ members = [
 ]
 `;
 
-const edit = (text: string, a: Omit<TomlArgs, 'path'>): ReturnType<typeof editToml> => editToml(text, editsFromArgs({ path: 'f', ...a }), 'f');
+const edit = (text: string, a: Omit<TomlArgs, 'path'>): ReturnType<typeof editToml> => editToml(text, editsFromArgs({ path: 'f', ...a }), 'f', hostsFromArgs({ path: 'f', ...a }));
 /** Lines of b that are not in a, and of a not in b (a line diff good enough for small edits). */
 function changedLines(a: string, b: string): { removed: string[]; added: string[] } {
   const la = a.split('\n');
@@ -160,6 +160,18 @@ describe('editToml', () => {
     }
   });
 
+  it('url_hosts replaces only the host of each URL; keys the file lacks are reported, not added', () => {
+    expect(replaceUrlHosts('https://localhost:8243/open-banking/v3.1/aisp', 'apim.bank')).toBe('https://apim.bank:8243/open-banking/v3.1/aisp');
+    expect(replaceUrlHosts('{tcp://localhost:7612},{tcp://10.0.0.2:7612}', 'bi.bank')).toBe('{tcp://bi.bank:7612},{tcp://bi.bank:7612}');
+    expect(replaceUrlHosts('${carbon.protocol}://${carbon.host}:9443/x', 'h')).toBe('${carbon.protocol}://${carbon.host}:9443/x');
+    const text = '[a]\nurl = "http://localhost:8006/x"  # bi\nurls = ["tcp://localhost:9611", "ssl://old:9711/"]\n';
+    const r = edit(text, { url_hosts: { 'a.url': 'bi.bank', 'a.urls': 'tm.bank', 'a.none': 'x' } });
+    expect(r.after).toBe('[a]\nurl = "http://bi.bank:8006/x"  # bi\nurls = ["tcp://tm.bank:9611", "ssl://tm.bank:9711/"]\n');
+    expect(r.missing).toEqual(['a.none']);
+    expect(edit(r.after, { url_hosts: { 'a.url': 'bi.bank', 'a.urls': 'tm.bank' } }).changed).toBe(false);
+    expect(() => edit(text, { url_hosts: { 'a.url': 'not a host/' } })).toThrow(expect.objectContaining({ code: 'E_TOML_VALUE' }));
+  });
+
   it('CRLF line ends are kept', () => {
     const crlf = SAMPLE.replace(/\n/g, '\r\n');
     const r = edit(crlf, { settings: { 'server.offset': 3, 'database.config.url': 'u' } });
@@ -168,19 +180,19 @@ describe('editToml', () => {
   });
 });
 
-const PACKS = path.resolve('lab-product/pack/obiam/repository/conf');
+const SPECS = path.resolve('lab-product/pack/obiam/spec');
 
 describe('toml module on the stand-in pack files', () => {
-  const specs = existsSync(PACKS) ? readdirSync(PACKS).filter((f) => /^deployment.*\.toml$/.test(f)) : [];
+  const specs = existsSync(SPECS) ? readdirSync(SPECS).map((s) => path.join(s, 'repository/conf/deployment.toml')) : [];
 
   it('is registered', () => {
     expect(getModule('toml')).toBe(tomlModule);
   });
 
   it('the packs carry deployment.toml files that round-trip unchanged', () => {
-    expect(specs.length).toBeGreaterThanOrEqual(1);
+    expect(specs.sort()).toEqual(['au', 'berlin', 'uk'].map((s) => path.join(s, 'repository/conf/deployment.toml')));
     for (const f of specs) {
-      const text = readFileSync(path.join(PACKS, f), 'utf8');
+      const text = readFileSync(path.join(SPECS, f), 'utf8');
       expect(edit(text, { key: 'server.offset', value: (smolParse(text).server as { offset: number }).offset })).toMatchObject({ changed: false, after: text });
     }
   });
@@ -188,7 +200,7 @@ describe('toml module on the stand-in pack files', () => {
   it('first run changed, second unchanged, check mode writes nothing, diff is the one line, mode and backup kept', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'obr-toml-'));
     const f = path.join(dir, 'deployment.toml');
-    const orig = readFileSync(path.join(PACKS, specs[0]!), 'utf8');
+    const orig = readFileSync(path.join(SPECS, specs[0]!), 'utf8');
     writeFileSync(f, orig);
     chmodSync(f, 0o640);
     const args: TomlArgs = { path: f, key: 'server.hostname', value: 'iam.bank.example', backup: true };
