@@ -10,16 +10,23 @@
 # Idempotent: existing outputs are kept unless --force. Lab and tests only; real sites use WSO2's
 # packs and a real JDK 8 (see docs/site-playbook.md).
 #   bash scripts/lab-artifacts.sh [--out DIR] [--force] [--jdk /usr/lib/jvm/java-17-openjdk-amd64]
+#                                 [--obiam-spec uk|berlin|au] [--conf-from PRODUCT=DIR]...
+# --obiam-spec: the Open Banking spec of the OB IAM pack (uk by default).
+# --conf-from obiam=DIR / obkm=DIR (repeatable): DIR is laid out like a pack (repository/conf/...), e.g.
+#   the vendor's real configuration files; they replace the stand-in's own in that pack before it is
+#   zipped, so the playbooks can be proved against them on the lab. Both options rebuild the packs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="$here/lab-product/build"
 jdk=/usr/lib/jvm/java-17-openjdk-amd64
 force=0
+pack_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --jdk) jdk=$2; shift 2 ;;
     --force) force=1; shift ;;
+    --obiam-spec|--conf-from) pack_args+=("$1" "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 5 ;;
   esac
 done
@@ -28,8 +35,8 @@ out=$(cd "$out" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ "$force" = 1 ] || [ ! -f "$out/wso2-obiam-2.0.0.zip" ] || [ ! -f "$out/wso2-obkm-1.5.0.zip" ]; then
-  bash "$here/lab-product/build.sh" --out "$out" >/dev/null
+if [ "$force" = 1 ] || [ ${#pack_args[@]} -gt 0 ] || [ ! -f "$out/wso2-obiam-2.0.0.zip" ] || [ ! -f "$out/wso2-obkm-1.5.0.zip" ]; then
+  bash "$here/lab-product/build.sh" --out "$out" "${pack_args[@]+"${pack_args[@]}"}" >/dev/null
 fi
 
 [ -f "$jdk/release" ] || { echo "no JDK at $jdk (apt-get install -y openjdk-17-jdk-headless)" >&2; exit 1; }

@@ -26,6 +26,7 @@ import { blockinfileModule } from './blockinfile.js';
 import { statModule } from './stat.js';
 import { unarchiveModule } from './unarchive.js';
 import { xmlModule } from './xml.js';
+import { tomlModule } from './toml.js';
 
 const MODULES: ModuleDef<any>[] = [
   copyModule,
@@ -34,6 +35,7 @@ const MODULES: ModuleDef<any>[] = [
   lineinfileModule,
   blockinfileModule,
   xmlModule,
+  tomlModule,
   statModule,
   unarchiveModule,
   debugModule,

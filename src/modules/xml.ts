@@ -1,7 +1,8 @@
 // xml: structural edits of an XML file, community.general.xml in spirit. The probe round trip
 // returns the file's bytes; the controller parses them (xmldom), selects nodes with XPath 1.0
-// (xpath), edits the DOM, and serializes only when the DOM changed; the result is written back
-// atomically in one more exec (mode/owner kept, backup) only when the text differs.
+// (xpath), edits the DOM, and writes only what changed into the original text (xml-source.ts):
+// every untouched byte stays. The result is written back atomically in one more exec (mode/owner
+// kept, backup) only when the text differs.
 import { createRequire } from 'node:module';
 import type * as XmlDom from '@xmldom/xmldom';
 import type { Document, Element, Node as XNode } from '@xmldom/xmldom';
@@ -9,6 +10,7 @@ import type * as XPath from 'xpath';
 import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
 import type { ModeArg } from './remote-file.js';
+import { mapSource, spliceSource } from './xml-source.js';
 import type { ModuleDef, ModuleResult } from './types.js';
 
 // Loaded at the first XML edit, not at start-up: most runs edit no XML (about 40 ms of every start).
@@ -122,6 +124,17 @@ export function serializeXml(doc: Document, original: string): string {
   if (!/\s$/.test(out)) out += tail;
   if (original.includes('\r\n')) out = out.replace(/\r?\n/g, '\r\n');
   return out;
+}
+
+/** One node as text (a node this edit created: the rest of the document is copied from the source). */
+function serializeNode(n: XNode): string {
+  const out = new (xmldom().XMLSerializer)().serializeToString(n);
+  const parent = n.parentNode;
+  if (!isEl(n) || !isEl(parent)) return out;
+  // Serialized alone, a new element declares the namespaces its parent already has in scope: drop those.
+  return out.replace(/^<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*/, (head) =>
+    head.replace(/\s+xmlns(?::([\w.-]+))?="([^"]*)"/g, (decl, p: string | undefined, uri: string) => ((parent.lookupNamespaceURI(p ?? '') ?? '') === uri ? '' : decl)),
+  );
 }
 
 // ---- encodings -----------------------------------------------------------------------------------
@@ -508,6 +521,7 @@ export function editXml(text: string, e: XmlEdit, file = 'the document'): XmlEdi
   const set = e.set_children?.map((c, i) => normaliseChild(c, `set_children[${i}]`));
   const add = e.add_children?.map((c, i) => normaliseChild(c, `add_children[${i}]`));
   const doc = parseXml(text, file);
+  const source = mapSource(doc, text);
   const matched = selectNodes(doc, e.xpath, ns);
   const count = matched.length;
   if (e.count) return { after: text, changed: false, msg: `found ${count} node(s)`, count };
@@ -592,7 +606,7 @@ export function editXml(text: string, e: XmlEdit, file = 'the document'): XmlEdi
 
   if (e.pretty_print) prettyPrint(doc, layout.unit);
   if (!done.length && !e.pretty_print) return { after: text, changed: false, msg: `${count} node(s) matched, nothing to change`, count };
-  const after = serializeXml(doc, text);
+  const after = (source && spliceSource(doc, source, serializeNode)) ?? serializeXml(doc, text);
   return { after, changed: after !== text, msg: after !== text ? done.join(', ') || 'pretty printed' : `${count} node(s) matched, nothing to change`, count };
 }
 

@@ -1,33 +1,34 @@
-// The OB KM configuration of the configure role, applied for real: the role's own tasks file is
-// loaded, each task of its "XML configuration (OB KM)" block rendered with the site defaults and a
-// 3-node cluster's variables, and run with the local connection on a copy of the lab pack's conf
-// directory. The result is read the way the lab stand-in reads it (lab-product/src/lab/standin/Config.java).
+// The OB KM configuration of the configure role (tasks/obkm.yml), applied for real: the tasks are
+// loaded, each rendered with the site defaults and a 3-node cluster's variables, and run with the
+// local connection on a copy of the lab pack. Every element and attribute of every KM file is then
+// compared with the pack's original (test/support/km-files.ts): the inventory's settings have the
+// inventory's values, everything else is as the pack ships it, and every changed line holds an
+// owned value (untouched bytes stay byte-identical). A second application changes nothing.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import type { Element } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import type { Block, Task, TaskNode } from '../../src/load/model.js';
 import { loadTasksFile } from '../../src/load/playbook.js';
 import { parseYaml } from '../../src/load/yaml.js';
 import { getModule } from '../../src/modules/registry.js';
 import type { ModuleResult } from '../../src/modules/types.js';
-import { parseXml } from '../../src/modules/xml.js';
 import { VarScope } from '../../src/run/vars.js';
 import type { Vars } from '../../src/types.js';
 import { createTemplater } from '../../src/vars/template.js';
+import { compareKmHome, kmExpected, KM_FILES, readKmHome } from '../support/km-files.js';
 import { localContext } from '../support/module-context.js';
 
-const ROLE_TASKS = path.resolve('playbooks/roles/configure/tasks/main.yml');
-const PACK_CONF = path.resolve('lab-product/pack/obkm/repository/conf');
+const ROLE_TASKS = path.resolve('playbooks/roles/configure/tasks/obkm.yml');
+const PACK = path.resolve('lab-product/pack/obkm');
 const NODES = { km1: '10.0.0.11', km2: '10.0.0.12', km3: '10.0.0.13' };
 
 const siteDefaults = (): Vars => parseYaml(readFileSync(path.resolve('playbooks/roles/site-defaults.yml'), 'utf8'), 'site-defaults.yml').data as Vars;
 
-function clusterVars(home: string): Vars {
+function clusterVars(home: string, over: Vars = {}): Vars {
   const defaults = siteDefaults();
-  const hostvars = Object.fromEntries(Object.entries(NODES).map(([h, ip]) => [h, { ob_node_address: ip }]));
+  const hostvars = Object.fromEntries(Object.entries(NODES).map(([h, ip]) => [h, { ansible_host: ip }]));
   return {
     ...defaults,
     playbook_dir: path.resolve('playbooks'),
@@ -35,16 +36,26 @@ function clusterVars(home: string): Vars {
     group_names: ['obkm'],
     groups: { all: Object.keys(NODES), obkm: Object.keys(NODES) },
     hostvars,
-    ob_node_address: NODES.km2,
+    ansible_host: NODES.km2,
     ob_home: home,
     ob_user: userInfo().username,
     ob_group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim(),
     ob_public_hostname: 'km.bank.example',
+    ob_apim_hostname: 'apim.bank.example',
+    ob_analytics_hostname: 'bi.bank.example',
     ob_port_offset: 5,
     ob_db_host: 'db.bank.example',
     ob_db_password: 'db-secret',
     ob_ldap_url: 'ldaps://ldap.bank.example:636',
     ob_ldap_bind_password: 'ldap-secret',
+    ob_admin_username: 'bankadmin',
+    ob_admin_password: 'admin-secret',
+    ob_keystore_name: 'bank.jks',
+    ob_keystore_alias: 'bank',
+    ob_keystore_password: 'ks-secret',
+    ob_truststore_name: 'bank-trust.jks',
+    ob_truststore_password: 'ts-secret',
+    ...over,
   };
 }
 
@@ -70,8 +81,12 @@ async function applyBlock(block: Block, vars: Vars): Promise<Applied[]> {
     if (node.kind !== 'task') throw new Error(`unexpected ${node.kind} in the OB KM block`);
     const task: Task = node;
     // Only file edits under ob_home: nothing here may touch the machine running the tests.
-    expect(['xml', 'stat'], task.name).toContain(task.module);
+    expect(['xml', 'stat', 'lineinfile', 'assert'], task.name).toContain(task.module);
     const scope = new VarScope({ ...raw, ...task.vars }, templater);
+    if (task.module === 'assert') {
+      expect(scope.conditions([String(task.args.that)]), task.name).toBe(true);
+      continue;
+    }
     const items = task.loop === undefined ? [undefined] : (scope.renderValue(task.loop) as unknown[]);
     const results: ModuleResult[] = [];
     for (const item of items) {
@@ -89,115 +104,51 @@ async function applyBlock(block: Block, vars: Vars): Promise<Applied[]> {
   return out;
 }
 
-/** What the lab stand-in reads from the OB KM files (the same lookups as Config.readXml). */
-function standInView(conf: string): Record<string, unknown> {
-  const doc = (f: string) => parseXml(readFileSync(path.join(conf, f), 'utf8'), f).documentElement!;
-  const text = (el: Element, tag: string): string | undefined => el.getElementsByTagName(tag).item(0)?.textContent?.trim();
-  const carbon = doc('carbon.xml');
-  const cl = doc('axis2/axis2.xml').getElementsByTagName('clustering').item(0)!;
-  const params = Object.fromEntries(
-    Array.from(cl.getElementsByTagName('parameter'))
-      .filter((p) => p.parentNode === cl)
-      .map((p) => [p.getAttribute('name'), p.textContent?.trim()]),
-  );
-  const members = Array.from(cl.getElementsByTagName('member')).map((m) => `${text(m, 'hostName')}:${text(m, 'port')}`);
-  const datasources: Record<string, string> = {};
-  for (const f of ['datasources/master-datasources.xml', 'datasources/open-banking-datasources.xml']) {
-    for (const ds of Array.from(doc(f).getElementsByTagName('datasource'))) {
-      const url = text(ds, 'url');
-      if (url && !url.startsWith('jdbc:h2:')) datasources[text(ds, 'name')!] = url;
-    }
-  }
-  const usm = Array.from(doc('user-mgt.xml').getElementsByTagName('UserStoreManager')).find((u) => u.getAttribute('class')?.includes('LDAP'));
-  const ldapUrl = usm && Array.from(usm.getElementsByTagName('Property')).find((p) => p.getAttribute('name') === 'ConnectionURL')?.textContent?.trim();
-  const proxyPort = Array.from(doc('tomcat/catalina-server.xml').getElementsByTagName('Connector')).find((c) => c.getAttribute('port') === '9443')?.getAttribute('proxyPort');
-  return {
-    hostname: text(carbon, 'HostName'),
-    mgtHostname: text(carbon, 'MgtHostName'),
-    offset: text(carbon, 'Offset'),
-    clustering: cl.getAttribute('enable'),
-    membershipScheme: params.membershipScheme,
-    localMemberHost: params.localMemberHost,
-    localMemberPort: params.localMemberPort,
-    domain: params.domain,
-    members,
-    datasources,
-    ldapUrl,
-    proxyPort,
-  };
+function packCopy(): string {
+  const home = mkdtempSync(path.join(tmpdir(), 'obr-km-'));
+  cpSync(path.join(PACK, 'repository'), path.join(home, 'repository'), { recursive: true });
+  return home;
 }
 
-function snapshot(conf: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of readdirSync(conf, { recursive: true, withFileTypes: true })) {
-    if (f.isFile()) out[path.relative(conf, path.join(f.parentPath, f.name))] = readFileSync(path.join(f.parentPath, f.name), 'utf8');
-  }
-  return out;
+/** The rendered variables the comparison needs (the test renders them as the role does). */
+function rendered(vars: Vars): Vars {
+  const scope = new VarScope(vars, createTemplater());
+  const keys = ['ob_public_hostname', 'ob_https_port', 'ob_port_offset', 'ob_proxy_port', 'lb_http_port', 'ob_cluster_domain', 'ob_cluster_port', 'ob_node_address', 'ob_node_addresses', 'ob_datasources', 'ob_db_pool_options', 'ob_user_store_kind', 'ob_ldap_properties', 'ob_ldap_bind_password', 'ob_ldap_user_store_class', 'ob_admin_username', 'ob_admin_password', 'ob_keystore_name', 'ob_keystore_type', 'ob_keystore_alias', 'ob_keystore_password', 'ob_keystore_key_password', 'ob_truststore_name', 'ob_truststore_type', 'ob_truststore_password', 'ob_hazelcast_properties', 'ob_km_public_url', 'ob_km_apim_url', 'ob_km_apim_gateway_url', 'ob_km_analytics_url', 'ob_km_analytics_auth_url', 'ob_km_identity_endpoints', 'ob_km_authentication_endpoints', 'ob_km_conf_json'];
+  return Object.fromEntries(keys.map((k) => [k, scope.renderValue(`{{ ${k} }}`)]));
 }
 
-describe('configure role: OB KM XML files edited in place', () => {
-  it('sets everything the stand-in reads on the pack files, and a second application changes nothing', async () => {
-    const home = mkdtempSync(path.join(tmpdir(), 'obr-km-'));
-    const conf = path.join(home, 'repository/conf');
-    cpSync(PACK_CONF, conf, { recursive: true });
-    const vars = clusterVars(home);
-    const block = kmBlock();
+describe('configure role: OB KM files edited in place (tasks/obkm.yml)', () => {
+  for (const kind of ['ldap', 'jdbc'] as const) {
+    it(`${kind} user store: owned settings have the inventory's values, everything else is the pack's, byte for byte; a second run changes nothing`, async () => {
+      const home = packCopy();
+      const vars = clusterVars(home, { ob_user_store_kind: kind });
+      const block = kmBlock();
+      const before = readKmHome(path.join(PACK));
+      const first = await applyBlock(block, vars);
+      expect(first.filter((a) => a.changed).length).toBeGreaterThan(20);
+      const after = readKmHome(home);
+      const problems = compareKmHome(before, after, kmExpected(rendered(vars)));
+      expect(problems).toEqual([]);
+      expect(Object.keys(after).sort()).toEqual([...KM_FILES].sort());
 
-    const first = await applyBlock(block, vars);
-    expect(first.filter((a) => a.changed).length).toBeGreaterThan(10);
-    const db = 'jdbc:mysql://db.bank.example:3306/';
-    expect(standInView(conf)).toEqual({
-      hostname: 'km.bank.example',
-      mgtHostname: 'km.bank.example',
-      offset: '5',
-      clustering: 'true',
-      membershipScheme: 'wka',
-      localMemberHost: '10.0.0.12',
-      localMemberPort: '4000',
-      domain: 'wso2.obiam.domain',
-      members: ['10.0.0.11:4000', '10.0.0.12:4000', '10.0.0.13:4000'],
-      datasources: {
-        WSO2AM_DB: `${db}obiam_apim_db?useSSL=false&autoReconnect=true`,
-        WSO2CONFIG_DB: `${db}obiam_config_db?useSSL=false&autoReconnect=true`,
-        WSO2REG_DB: `${db}obiam_shared_db?useSSL=false&autoReconnect=true`,
-        WSO2UM_DB: `${db}obiam_um_db?useSSL=false&autoReconnect=true`,
-        WSO2_OPEN_BANKING_DB: `${db}obiam_ob_db?useSSL=false&autoReconnect=true`,
-      },
-      ldapUrl: 'ldaps://ldap.bank.example:636',
-      proxyPort: '443',
-    });
+      const second = await applyBlock(block, vars);
+      expect(second.filter((a) => a.changed)).toEqual([]);
+      expect(readKmHome(home)).toEqual(after);
+    }, 180_000);
+  }
 
-    // The rest of what the role sets, and what it leaves alone.
-    const files = snapshot(conf);
-    expect(files['datasources/master-datasources.xml']).toContain('<url>jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE</url>');
-    expect(files['datasources/master-datasources.xml']).toContain(
-      [
-        '            <name>WSO2UM_DB</name>',
-        '            <description>The datasource used for the user manager</description>',
-        '            <jndiConfig>',
-        '                <name>jdbc/WSO2UMDB</name>',
-        '            </jndiConfig>',
-        '            <definition type="RDBMS">',
-        '                <configuration>',
-        '                    <url>jdbc:mysql://db.bank.example:3306/obiam_um_db?useSSL=false&amp;autoReconnect=true</url>',
-        '                    <username>obiam</username>',
-        '                    <password>db-secret</password>',
-        '                    <driverClassName>com.mysql.jdbc.Driver</driverClassName>',
-        '                    <maxActive>150</maxActive>',
-      ].join('\n'),
-    );
-    expect(files['user-mgt.xml']).toContain('<UserStoreManager class="org.wso2.carbon.user.core.ldap.ReadWriteLDAPUserStoreManager">');
-    expect(files['user-mgt.xml']).toContain('<Property name="ConnectionPassword">ldap-secret</Property>');
-    expect(files['user-mgt.xml']).toContain('<Property name="UserSearchBase">ou=Users,dc=wso2,dc=org</Property>');
-    expect(files['user-mgt.xml']).toContain('<Property name="UserNameSearchFilter">(&amp;(objectClass=person)(uid=?))</Property>');
-    expect(files['user-mgt.xml']).toContain('<Property name="dataSource">jdbc/WSO2UMDB</Property>');
-    expect(files['axis2/axis2.xml']).toContain('<property name="hazelcast.shutdownhook.enabled" value="false"/>');
-    expect(files['tomcat/catalina-server.xml']).toContain('port="9763" redirectPort="9443" proxyPort="80"/>');
-    // The pack's comments and declarations stay.
-    for (const [f, text] of Object.entries(files)) expect(text, f).toMatch(/^<\?xml version="1.0" encoding="(UTF-8|ISO-8859-1)"\?>\n<!-- LAB STAND-IN pack default/);
-
-    const second = await applyBlock(block, vars);
-    expect(second.filter((a) => a.changed)).toEqual([]);
-    expect(snapshot(conf)).toEqual(files);
-  });
+  it('changing one inventory value changes one line of one file', async () => {
+    const home = packCopy();
+    await applyBlock(kmBlock(), clusterVars(home));
+    const a = readKmHome(home);
+    await applyBlock(kmBlock(), clusterVars(home, { ob_cluster_domain: 'bank.km.domain' }));
+    const b = readKmHome(home);
+    const changed = Object.keys(a).filter((f) => a[f] !== b[f]);
+    expect(changed).toEqual(['repository/conf/axis2/axis2.xml']);
+    const la = a[changed[0]!]!.split('\n');
+    const lb = b[changed[0]!]!.split('\n');
+    expect(lb.length).toBe(la.length);
+    const diff = la.map((l, i) => [l, lb[i]]).filter(([x, y]) => x !== y);
+    expect(diff).toEqual([['        <parameter name="domain">wso2.obiam.domain</parameter>', '        <parameter name="domain">bank.km.domain</parameter>']]);
+  }, 180_000);
 });

@@ -54,25 +54,34 @@ describe('xml module on the pack files', () => {
     const f = packFile('carbon.xml');
     const args = { path: f, xpath: '/c:Server/c:Ports/c:ServletTransports', namespaces: { c: CARBON_NS }, value: 'x' };
     expect(await xmlModule.run(args, await localContext())).toMatchObject({ changed: true, msg: 'c:ServletTransports created (1), text set (1)' });
-    expect(read(f)).toContain('        </JMX>\n        <ServletTransports>x</ServletTransports>\n    </Ports>');
+    const orig = read(packFile('carbon.xml'));
+    // The new element is indented like its siblings; nothing else of the file changes.
+    expect(read(f)).toBe(orig.replace('10500</ThriftEntitlementReceivePort>\n', '10500</ThriftEntitlementReceivePort>\n        <ServletTransports>x</ServletTransports>\n'));
     expect((await xmlModule.run(args, await localContext())).changed).toBe(false);
   });
 
   it('sets an attribute, keeping the file mode', async () => {
     const f = packFile('axis2/axis2.xml');
     chmodSync(f, 0o640);
+    const orig = read(f);
     const args = { path: f, xpath: '/axisconfig/clustering', attribute: 'enable', value: 'true' };
-    expect(await xmlModule.run(args, await localContext())).toMatchObject({ changed: true, msg: 'attribute enable set (1)' });
-    expect(read(f)).toContain('HazelcastClusteringAgent" enable="true">');
+    const r = await xmlModule.run(args, await localContext({ diff: true }));
+    expect(r).toMatchObject({ changed: true, msg: 'attribute enable set (1)' });
+    // The tag spans two lines in the pack: only the attribute's line changes, every other byte stays.
+    expect(read(f)).toBe(orig.replace('                enable="false">', '                enable="true">'));
+    const before = orig.split('\n');
+    const after = read(f).split('\n');
+    expect(after).toHaveLength(before.length);
+    expect(after.filter((l, i) => l !== before[i])).toEqual(['                enable="true">']);
     expect(modeOf(f)).toBe('0640');
     expect((await xmlModule.run(args, await localContext())).changed).toBe(false);
   });
 
   it('creates the missing last step from its predicates when the parent exists', async () => {
     const f = packFile('axis2/axis2.xml');
-    const args = { path: f, xpath: "/axisconfig/clustering/parameter[@name='localMemberHost']", value: '10.0.0.11' };
+    const args = { path: f, xpath: "/axisconfig/clustering/parameter[@name='mcastBindAddress']", value: '10.0.0.11' };
     expect((await xmlModule.run(args, await localContext())).changed).toBe(true);
-    expect(read(f)).toContain('        </members>\n        <parameter name="localMemberHost">10.0.0.11</parameter>\n    </clustering>');
+    expect(read(f)).toContain('        </groupManagement>\n        <parameter name="mcastBindAddress">10.0.0.11</parameter>\n    </clustering>');
     expect((await xmlModule.run(args, await localContext())).changed).toBe(false);
     const deep = await xmlModule.run({ path: f, xpath: "/axisconfig/nope/parameter[@name='x']", value: '1' }, await localContext());
     expect(deep).toMatchObject({ failed: true, msg: expect.stringContaining("no element matches its parent '/axisconfig/nope'") });
@@ -98,7 +107,7 @@ describe('xml module on the pack files', () => {
         '        </members>',
       ].join('\n'),
     );
-    expect(read(f)).not.toContain('127.0.0.1');
+    expect(read(f)).not.toContain('<hostName>127.0.0.1</hostName>');
     expect((await xmlModule.run(args, await localContext())).changed).toBe(false);
     // Attributes and text through the `+value` key, tags only as strings.
     const props = { path: f, xpath: '/axisconfig/clustering/members', set_children: [{ property: { name: 'a', value: 'b', '+value': 't' } }, 'empty'] };
@@ -132,7 +141,7 @@ describe('xml module on the pack files', () => {
   it('count returns the number of matches and changes nothing', async () => {
     const f = packFile('user-mgt.xml');
     const orig = read(f);
-    expect(await xmlModule.run({ path: f, xpath: '//Property', count: true }, await localContext())).toMatchObject({ changed: false, count: 2 });
+    expect(await xmlModule.run({ path: f, xpath: '//Property', count: true }, await localContext())).toMatchObject({ changed: false, count: 22 });
     expect(read(f)).toBe(orig);
   });
 
@@ -142,7 +151,8 @@ describe('xml module on the pack files', () => {
     const r = await xmlModule.run({ path: f, xpath: "//Connector[@port='9443']", attribute: 'proxyPort', value: 443, backup: true }, await localContext());
     expect(r.changed).toBe(true);
     expect(read(r.backup_file as string)).toBe(orig);
-    expect(read(f)).toContain('secure="true" proxyPort="443"/>');
+    // A new attribute goes after the last one of the multi-line tag; the other lines stay as they were.
+    expect(read(f)).toBe(orig.replace('truststorePass="wso2carbon"\n                   URIEncoding="UTF-8"/>', 'truststorePass="wso2carbon"\n                   URIEncoding="UTF-8" proxyPort="443"/>'));
     writeFileSync(f, '<?xml version="1.0"?>\n<a><b><c>1</c></b><d/></a>\n');
     const p = await xmlModule.run({ path: f, xpath: '/a/d', attribute: 'x', value: 'y', pretty_print: true }, await localContext());
     expect(p.changed).toBe(true);
@@ -188,7 +198,8 @@ const CASES: { name: string; edit: XmlEdit; after?: string; changed?: boolean; e
   { name: 'text() step', edit: { xpath: '/r/p:b/text()', namespaces: { p: 'urn:p' }, value: 't' }, after: DOC.replace('<p:b/>', '<p:b>t</p:b>') },
   { name: 'prefixed element, document prefix reused', edit: { xpath: '/r/q:c', namespaces: { q: 'urn:p' }, value: '1' }, after: DOC.replace('  <p:b/>\n', '  <p:b/>\n  <p:c>1</p:c>\n') },
   { name: 'child predicate', edit: { xpath: "/r/d[name/text()='n1' and @t=\"x\"]" }, after: DOC.replace('  <p:b/>\n', '  <p:b/>\n  <d t="x">\n    <name>n1</name>\n  </d>\n') },
-  { name: 'value emptied', edit: { xpath: '/r/a', value: '' }, after: DOC.replace('<a k="1">x</a>', '<a k="1"/>') },
+  // The element keeps its start and end tag as written: only the text between them goes.
+  { name: 'value emptied', edit: { xpath: '/r/a', value: '' }, after: DOC.replace('<a k="1">x</a>', '<a k="1"></a>') },
   { name: 'comment removed', edit: { xpath: '/comment()', state: 'absent' }, after: DOC.replace('<!-- c -->\n', '') },
   { name: 'absent nothing', edit: { xpath: '/r/zz', state: 'absent' }, changed: false },
   { name: 'unknown prefix', edit: { xpath: '/r/z:c', value: '1' }, error: /invalid xpath/ },

@@ -3,6 +3,9 @@
 // form one cluster, sticky through the LB, sharing userstores; a second run changes nothing;
 // then OB KM 1.5.0 on 2 nodes. Artifacts come from scripts/lab-artifacts.sh.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import { replaceUrlHosts } from '../../../src/modules/toml.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
@@ -18,6 +21,27 @@ const LISTENER = (port: number, tag: string): string => `
         { setsid /usr/bin/python3 -c 'import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("0.0.0.0",${port}));s.listen(50)
         while True: c,_=s.accept(); c.close()' </dev/null >/dev/null 2>&1 & echo $! > /run/obr-${tag}.pid; }
 `;
+
+/** Every leaf of a parsed TOML document as `a.b[0].c` -> value (JSON for comparison). */
+function leaves(v: unknown, p = '', out = new Map<string, string>()): Map<string, string> {
+  if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x))) v.forEach((x, i) => leaves(x, `${p}[${i}]`, out));
+  else if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)) for (const [k, x] of Object.entries(v)) leaves(x, p ? `${p}.${k}` : k, out);
+  else out.set(p, JSON.stringify(v));
+  return out;
+}
+
+/** Keys the inventory owns in deployment.toml (playbooks/roles/configure/tasks/obiam.yml). */
+const OWNED = [
+  /^server\.(hostname|node_ip|offset)$/, /^transport\./, /^clustering\./, /^hazelcast\./,
+  /^(database\.(identity_db|shared_db|apim_db|config)|open_banking_database\.config|datasource\[0\])\.(url|username|password|driver|pool_options\..*)$/,
+  /^user_store\.(type|class|connection_url|connection_name|connection_password|base_dn|properties\.(Connection|User|Group|Membership|ReadGroups|WriteGroups).*)$/,
+  /^super_admin\./, /^keystore\.primary\./, /^truststore\./, /^oauth\.oidc\.id_token\.issuer$/,
+];
+/** URL keys whose host the inventory owns, by the host that replaces the pack's. */
+const URL_HOSTS: [RegExp, string][] = [
+  [/^apim\.gateway\.environment\[0\]\.|^apim\.throttling\.url_group\[0\]\.traffic|^open_banking\.uk\.(account|payment|funds)|^open_banking\.event_notifications\.api_url|^open_banking\.berlin\.(.*_link|sca\..*_endpoint)$/, 'apim.obiam.lab'],
+  [/^authentication\.adaptive\.event_publisher\.url$|^open_banking\.bi_server\..*(server_url|_url)$/, 'analytics.obiam.lab'],
+];
 
 function failureText(run: CliRun, host: string): string {
   return run.events
@@ -124,6 +148,44 @@ describe('playbooks/site.yml on the lab', () => {
       expect(second.code, second.stdout + second.stderr).toBe(0);
       expect(sum(second.recap, 'changed'), changedTasks(second)).toBe(0);
       expect(second.events.some((e) => e.task === 'Service stopped' && e.status !== 'skipped')).toBe(false);
+    }, 300_000);
+
+    it('deployment.toml keeps every vendor key of the pack; the owned ones have the inventory values', async () => {
+      const read = await tasks(lab, nodes[0].name, '    - command: cat /opt/wso2/current/repository/conf/deployment.toml\n');
+      const deployedText = String((read.events.find((e) => e.event === 'host-result' && e.host === nodes[0].name)?.result as { stdout?: string })?.stdout);
+      const deployed = leaves(parseToml(deployedText));
+      const pack = leaves(parseToml(readFileSync(path.join(REPO, 'lab-product/pack/obiam/spec/uk/repository/conf/deployment.toml'), 'utf8')));
+      const lost = [...pack.keys()].filter((k) => !deployed.has(k));
+      expect(lost, 'vendor keys lost').toEqual([]);
+      const rehost = (v: unknown, host: string): unknown => (typeof v === 'string' ? replaceUrlHosts(v, host) : Array.isArray(v) ? v.map((x) => rehost(x, host)) : v);
+      for (const [k, v] of pack) {
+        if (OWNED.some((re) => re.test(k))) continue;
+        const host = URL_HOSTS.find(([re]) => re.test(k))?.[1];
+        expect(deployed.get(k), k).toBe(host ? JSON.stringify(rehost(JSON.parse(v), host)) : v);
+      }
+      const n1 = nodes[0];
+      expect(deployed.get('server.hostname')).toBe('"obiam.lab"');
+      expect(deployed.get('server.node_ip')).toBe(JSON.stringify(n1.ip));
+      expect(deployed.get('super_admin.username')).toBe('"labadmin"');
+      expect(deployed.get('super_admin.password')).toBe('"lab-admin-secret"');
+      expect(deployed.get('super_admin.create_admin_account')).toBe('false');
+      expect(deployed.get('datasource[0].url')).toMatch(/^"jdbc:mysql:\/\/.*\/obiam_um_db/);
+      expect(deployed.get('open_banking_database.config.url')).toMatch(/^"jdbc:mysql:\/\/.*\/obiam_ob_db/);
+      expect(deployed.get('database.identity_db.pool_options.maxActive')).toBe('150');
+      expect(deployed.get('user_store.type')).toBe('"read_write_ldap_unique_id"');
+      expect(deployed.get('user_store.properties.GroupNameListFilter')).toBe('"(objectClass=groupOfNames)"');
+      expect(deployed.get('apim.gateway.environment[0].https_endpoint')).toBe('"https://apim.obiam.lab:8243"');
+      expect(deployed.get('apim.throttling.url_group[0].traffic_manager_urls')).toBe('["tcp://apim.obiam.lab:9611"]');
+      expect(deployed.get('open_banking.bi_server.data_publishing.server_url')).toBe('"{tcp://analytics.obiam.lab:7612}"');
+      expect(deployed.get('clustering.members')).toBe(JSON.stringify(nodes.slice(0, 3).map((n) => `${n.ip}:4000`)));
+      expect(deployed.get('open_banking.deployed_spec')).toBe('"UK"');
+    });
+
+    it('-l node1 reconfigures one node alone (the other members come from the inventory)', async () => {
+      const one = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '-l', nodes[0].name], { timeoutMs: 300_000 });
+      expect(one.code, one.stdout + one.stderr).toBe(0);
+      expect(sum(one.recap, 'changed'), changedTasks(one)).toBe(0);
+      expect(Object.keys(one.recap)).toEqual([nodes[0].name]);
     }, 300_000);
 
     it('a configuration change restarts each node once, one at a time, while the LB keeps serving', async () => {

@@ -4,9 +4,11 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -30,6 +32,10 @@ final class Config {
   String ldapUrl;
   int proxyPort;
   boolean healthCheck = true;
+  String adminUsername;
+  String userStoreType;
+  String keystore;
+  String truststore;
 
   static final class Invalid extends Exception {
     Invalid(String m) {
@@ -41,7 +47,15 @@ final class Config {
     Config c = new Config();
     c.profile = profile;
     try {
-      if (profile.equals("obiam")) c.readToml(new File(home, "repository/conf/deployment.toml"));
+      if (profile.equals("obiam")) {
+        c.readToml(new File(home, "repository/conf/deployment.toml"));
+        // The key and trust stores are read at start: a name that is not in resources/security stops it.
+        for (String[] k : new String[][] {{"keystore.primary.name", c.keystore}, {"truststore.file_name", c.truststore}}) {
+          if (k[1] != null && !new File(home, "repository/resources/security/" + k[1]).isFile()) {
+            throw new Invalid("deployment.toml: " + k[0] + " " + k[1] + " is not in repository/resources/security");
+          }
+        }
+      }
       else c.readXml(new File(home, "repository/conf"));
     } catch (Invalid e) {
       throw e;
@@ -67,11 +81,34 @@ final class Config {
     if (ldapUrl != null && !ldapUrl.matches("ldaps?://[^/:]+(:\\d+)?/?.*")) throw new Invalid("user store: invalid connection_url " + ldapUrl);
   }
 
-  // ---- OB IAM 2.0: a TOML subset (tables, arrays of tables, strings, numbers, booleans, string arrays)
+  // ---- OB IAM 2.0: deployment.toml, by the product's own key names
+
+  /** Datasources by their tables: name -> table path. */
+  private static final String[][] TOML_DATASOURCES = {
+    {"database.identity_db", "database.identity_db"},
+    {"database.shared_db", "database.shared_db"},
+    {"database.apim_db", "database.apim_db"},
+    {"database.config", "database.config"},
+    {"open_banking_database.config", "open_banking_database.config"},
+  };
+
+  /** LDAP properties the user store manager cannot work without (user_store.properties.*). */
+  private static final String[] LDAP_PROPERTIES = {
+    "UserSearchBase", "UserEntryObjectClass", "UserNameAttribute", "UserNameSearchFilter", "UserNameListFilter",
+    "GroupSearchBase", "GroupEntryObjectClass", "GroupNameAttribute", "MembershipAttribute", "ReadGroups",
+  };
 
   private void readToml(File f) throws Exception {
     if (!f.isFile()) throw new Invalid("missing " + f);
     Map<String, Object> root = Toml.parse(new String(Files.readAllBytes(f.toPath()), StandardCharsets.UTF_8), f.getName());
+    String file = f.getName();
+    // The pack's spec decides which vendor settings must be there.
+    Object spec = Toml.at(root, "open_banking.deployed_spec");
+    if (spec == null) throw new Invalid(file + ": open_banking.deployed_spec is missing");
+    String[] required = Spec.required(String.valueOf(spec).toLowerCase(java.util.Locale.ROOT));
+    if (required == null) throw new Invalid(file + ": open_banking.deployed_spec " + spec + " is not a spec this pack knows (UK, Berlin, AU)");
+    for (String r : required) requireSetting(root, r, file, String.valueOf(spec));
+
     Map<String, Object> server = Toml.table(root, "server");
     hostname = Toml.str(server, "hostname");
     offset = Toml.integer(server, "offset", 0);
@@ -87,31 +124,95 @@ final class Config {
     }
     Map<String, Object> https = Toml.table(Toml.table(Toml.table(root, "transport"), "https"), "properties");
     proxyPort = Toml.integer(https, "proxyPort", 0);
-    for (String db : new String[] {"shared_db", "apim_db", "config"}) {
-      Map<String, Object> t = Toml.table(Toml.table(root, "database"), db);
-      String url = Toml.str(t, "url");
-      if (url != null) datasources.put(db, url);
+    for (String[] d : TOML_DATASOURCES) {
+      Object t = Toml.at(root, d[1]);
+      if (!(t instanceof Map)) continue;
+      @SuppressWarnings("unchecked")
+      Map<String, Object> ds = (Map<String, Object>) t;
+      datasource(d[0], Toml.str(ds, "url"), ds, file);
     }
+    Set<String> ids = new HashSet<>();
     Object dsl = root.get("datasource");
     if (dsl instanceof List) {
       for (Object o : (List<?>) dsl) {
-        if (o instanceof Map) {
-          @SuppressWarnings("unchecked")
-          Map<String, Object> ds = (Map<String, Object>) o;
-          String id = Toml.str(ds, "id");
-          String url = Toml.str(ds, "url");
-          if (id != null && url != null) datasources.put(id, url);
+        if (!(o instanceof Map)) continue;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ds = (Map<String, Object>) o;
+        String id = Toml.str(ds, "id");
+        if (id == null) throw new Invalid(file + ": a [[datasource]] has no id");
+        ids.add(id);
+        datasource(id, Toml.str(ds, "url"), ds, file);
+      }
+    }
+    String realm = Toml.str(Toml.table(root, "realm_manager"), "data_source");
+    if (realm == null) throw new Invalid(file + ": realm_manager.data_source is missing");
+    if (!ids.contains(realm)) throw new Invalid(file + ": realm_manager.data_source names " + realm + ", but no [[datasource]] has that id (ids: " + ids + ")");
+
+    Map<String, Object> admin = Toml.table(root, "super_admin");
+    for (String k : new String[] {"username", "password"}) {
+      String v = Toml.str(admin, k);
+      if (v == null || v.isEmpty()) throw new Invalid(file + ": super_admin." + k + " is not set");
+    }
+    adminUsername = Toml.str(admin, "username");
+
+    Map<String, Object> us = Toml.table(root, "user_store");
+    String type = Toml.str(us, "type");
+    if (type == null) throw new Invalid(file + ": user_store.type is missing");
+    userStoreType = type;
+    if (type.contains("ldap")) {
+      for (String k : new String[] {"connection_url", "connection_name", "connection_password", "base_dn"}) {
+        if (Toml.str(us, k) == null) throw new Invalid(file + ": user_store." + k + " is missing for the LDAP user store " + type);
+      }
+      ldapUrl = Toml.str(us, "connection_url");
+      Map<String, Object> props = Toml.table(us, "properties");
+      for (String k : LDAP_PROPERTIES) {
+        if (Toml.str(props, k) == null) throw new Invalid(file + ": user_store.properties." + k + " is missing for the LDAP user store " + type);
+      }
+      if ("true".equals(Toml.str(props, "ReadGroups"))) {
+        for (String k : new String[] {"GroupNameListFilter", "GroupNameSearchFilter"}) {
+          if (Toml.str(props, k) == null) throw new Invalid(file + ": user_store.properties." + k + " is missing while ReadGroups is true");
         }
       }
     }
-    String ob = Toml.str(Toml.table(root, "open_banking_database"), "url");
-    if (ob != null) datasources.put("open_banking_database", ob);
-    Map<String, Object> us = Toml.table(root, "user_store");
-    String type = Toml.str(us, "type");
-    if (type != null && type.contains("ldap")) ldapUrl = Toml.str(us, "connection_url");
+
+    Map<String, Object> ks = Toml.table(Toml.table(root, "keystore"), "primary");
+    keystore = Toml.str(ks, "name");
+    if (keystore == null) throw new Invalid(file + ": keystore.primary.name is missing");
+    Map<String, Object> ts = Toml.table(root, "truststore");
+    truststore = Toml.str(ts, "file_name");
+
     Map<String, Object> hc = Toml.table(root, "carbon_health_check");
     Object en = hc.get("enable");
     healthCheck = !(en instanceof Boolean) || (Boolean) en;
+  }
+
+  /** A datasource: its URL must be JDBC; network ones are checked at start (embedded H2 files are not). */
+  private void datasource(String name, String url, Map<String, Object> t, String file) throws Invalid {
+    if (url == null) throw new Invalid(file + ": " + name + ".url is missing");
+    if (Toml.str(t, "driver") == null) throw new Invalid(file + ": " + name + ".driver is missing");
+    if (!url.startsWith("jdbc:")) throw new Invalid("datasource " + name + ": invalid url " + url);
+    if (!url.startsWith("jdbc:h2:")) datasources.put(name, url);
+  }
+
+  private static void requireSetting(Map<String, Object> root, String r, String file, String spec) throws Invalid {
+    if (!r.startsWith("[[")) {
+      if (Toml.at(root, r) == null) throw new Invalid(file + ": " + r + " is missing (the " + spec + " spec's file has it)");
+      return;
+    }
+    String[] f = r.split(" ");
+    String path = f[0].substring(2, f[0].length() - 2);
+    int count = Integer.parseInt(f[1]);
+    Object a = Toml.at(root, path);
+    if (!(a instanceof List) || ((List<?>) a).size() < count) {
+      throw new Invalid(file + ": [[" + path + "]] has " + (a instanceof List ? ((List<?>) a).size() : 0) + " element(s), the " + spec + " spec's file has " + count);
+    }
+    int n = 0;
+    for (Object e : (List<?>) a) {
+      n++;
+      for (String k : f[2].split(",")) {
+        if (!(e instanceof Map) || !((Map<?, ?>) e).containsKey(k)) throw new Invalid(file + ": [[" + path + "]] element " + n + " has no " + k);
+      }
+    }
   }
 
   // ---- OB KM 1.5.0: the XML files
@@ -133,6 +234,7 @@ final class Config {
   }
 
   private void readXml(File conf) throws Exception {
+    KmConfig.check(conf.getParentFile().getParentFile());
     Element carbon = xml(new File(conf, "carbon.xml")).getDocumentElement();
     hostname = text(carbon, "HostName");
     String off = text(carbon, "Offset");
