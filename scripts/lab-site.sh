@@ -3,11 +3,28 @@
 # HAProxy with shared userstores, deployed by playbooks/site.yml. Run from the repository root as root,
 # after `npm ci && npm run build`. Re-running it is safe: the lab stays up, the second deployment
 # reports changed=0. Extra arguments go to the site.yml run (e.g. --check --diff, -v).
-#   bash scripts/lab-site.sh [obiam-run options]
-# Afterwards: curl -k https://10.231.170.101/session (through the LB), and `./bin/obiam-run.js lab down`.
+#   bash scripts/lab-site.sh [--name LAB] [obiam-run options]
+# --name LAB uses (and brings up) the lab of that name instead of the default one; its inventory,
+# .lab/LAB/inventory.yml, is given together with inventory/lab-obiam.yml (groups `lab` and `obiam`,
+# which pick up inventory/group_vars/lab/), so the lab's settings are never left out.
+# Afterwards: curl -k https://<LB address printed at the end>/session, and `./bin/obiam-run.js lab down [--name LAB]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+name=default
+if [ "${1:-}" = "--name" ]; then
+  [ $# -ge 2 ] || { echo "lab-site.sh: --name needs a lab name" >&2; exit 5; }
+  name=$2
+  shift 2
+fi
 run() { printf '\n$ %s\n' "$*"; "$@"; }
-run ./bin/obiam-run.js lab up
+run ./bin/obiam-run.js lab up --name "$name"
 run bash scripts/lab-artifacts.sh
-run ./bin/obiam-run.js playbooks/site.yml -i inventory/lab.yml --vault-password-file inventory/lab-vault-pass.txt "$@"
+if [ "$name" = default ]; then
+  inv=(-i inventory/lab.yml)
+else
+  inv=(-i ".lab/$name/inventory.yml" -i inventory/lab-obiam.yml)
+fi
+run ./bin/obiam-run.js playbooks/site.yml "${inv[@]}" --vault-password-file inventory/lab-vault-pass.txt "$@"
+# The load balancer of this lab (its address differs from lab to lab).
+lb=$(./bin/obiam-run.js inventory "${inv[@]}" --host lb1 | sed -n 's/^ *"ansible_host": "\(.*\)",*$/\1/p')
+printf '\nThe cluster answers through the load balancer: curl -k https://%s/session\n' "$lb"

@@ -65,6 +65,14 @@ export function labCommand(ctx: LabCommandContext): Command {
         ctx.out(`${l.name}: ${l.status}, ${up}/${l.hosts.length} hosts alive, ${l.subnet}, ${l.inventoryFile}\n`);
         for (const h of l.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role.padEnd(8)} ${l.alive[h.name] ? 'alive' : 'down'}\n`);
       }
+      // Scripts check `lab status` before a run: a lab with a host down is not fit for one.
+      const down = labs.flatMap((l) => l.hosts.filter((h) => !l.alive[h.name]).map((h) => `${l.name}/${h.name}`));
+      if (down.length > 0) {
+        throw new ObiamError('E_LAB_HOST_DOWN', `${down.length} lab host(s) down: ${down.join(', ')}`, {
+          remedy: 'bring the lab back with `obiam-run lab down --name NAME` then `lab up --name NAME`',
+          exitCode: EXIT.ERROR,
+        });
+      }
     });
 
   lab

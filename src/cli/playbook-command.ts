@@ -27,6 +27,8 @@ import { parseExtraVars } from '../vars/extra-vars.js';
 import { loadVaultSecrets, promptHidden, type PromptFn } from '../vault/secrets.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { createVaultDecrypter } from '../vault/vault.js';
+import { noVaultPasswordError, vaultedValuesOfRun } from '../load/vaulted.js';
+import { checkLimit, checkStartAtTask, openStepPrompt, type StepPrompt } from './run-checks.js';
 import { isRoll, openRollGuard, resumeNeedsRoll, type RollGuard } from './roll-guard.js';
 import {
   collect,
@@ -74,6 +76,7 @@ export interface PlaybookOptions {
   tags?: string[];
   skipTags?: string[];
   startAtTask?: string;
+  step?: boolean;
   listTasks?: boolean;
   listHosts?: boolean;
   listTags?: boolean;
@@ -111,6 +114,7 @@ export function configurePlaybookCommand(cmd: Command, ctx: CliContext): Command
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma list, repeatable)', collect)
     .option('--skip-tags <tags>', 'skip tasks with these tags (comma list, repeatable)', collect)
     .option('--start-at-task <name>', 'start the run at the first task with this name')
+    .option('--step', 'one step at a time: confirm each task before running it (needs a terminal)')
     .option('--list-tasks', 'list the tasks that would run, then exit')
     .option('--list-hosts', 'list the hosts each play would run on, then exit')
     .option('--list-tags', 'list the tags of the tasks that would run, then exit')
@@ -186,13 +190,20 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
     const listOnly = o.syntaxCheck || o.listHosts || o.listTasks || o.listTags;
     const loaded = loadPlaybook(path.resolve(ctx.cwd, f), { vault, inventory: listOnly ? inventory : undefined });
     books.push(loaded.playbook);
-    for (const w of loaded.warnings) loadWarnings.push(typeof w === 'string' ? { message: w } : w);
+    for (const w of loaded.warnings) {
+      const one = typeof w === 'string' ? { message: w } : w;
+      // Each warning once per run, as ansible-playbook shows them (three plays on `obkm` warn once).
+      if (!loadWarnings.some((x) => x.message === one.message)) loadWarnings.push(one);
+    }
   }
   const playbook = mergePlaybooks(books);
   // include_tasks files are read at run time, with the same vault secrets as the playbook.
   setTasksFileLoader((file, opts) => loadTasksFile(file, { ...opts, vault, playbookDir: playbook.dir }));
   const extraVars = parseExtraVars(o.extraVars ?? [], { cwd: ctx.cwd, vault });
   const filter: TagFilter = { tags: parseTags(o.tags), skipTags: parseTags(o.skipTags) };
+  // Mistakes that ansible-playbook also refuses before the first host: a limit matching nothing, no
+  // such --start-at-task, and (a run only) vaulted values with no password to open them.
+  checkLimit(inventory, o.limit);
 
   if (o.syntaxCheck || o.listHosts || o.listTasks || o.listTags) {
     for (const w of loadWarnings) ctx.err(redact(`[WARNING]: ${w.message}\n`));
@@ -204,6 +215,11 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
     return EXIT.OK;
   }
 
+  checkStartAtTask(playbook, o.startAtTask);
+  if (!vault?.hasSecrets) {
+    const vaulted = vaultedValuesOfRun(playbook, inventory, extraVars, o.limit);
+    if (vaulted.length > 0) throw noVaultPasswordError(vaulted);
+  }
   if (o.resume && (o.check || !isRoll(playbook))) throw resumeNeedsRoll(o.check ?? false);
   // Every run leaves its record (the timeline `obiam-run report` draws) in the environment's state dir.
   const runId = newRunId();
@@ -212,6 +228,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
     { runId, command: ctx.argv && commandLine(ctx.argv), playbooks: files.map((f) => path.resolve(ctx.cwd, f)), inventories: sources, check: o.check ?? false },
     recordFile(stateDir, o.check ?? false),
   );
+  const step = o.step ? openStepPrompt(ctx.err) : undefined;
   // A roll takes the environment's lock before anything else can fail half way (prompts included).
   const guard = !o.check && isRoll(playbook)
     ? openRollGuard({
@@ -229,9 +246,10 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
       })
     : undefined;
   try {
-    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder });
+    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder, step });
   } finally {
     guard?.release();
+    step?.close();
   }
 }
 
@@ -243,17 +261,19 @@ interface RunParts {
   loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[];
   guard?: RollGuard;
   recorder: RunRecorder;
+  step?: StepPrompt;
 }
 
 async function runWithReporters(playbook: Playbook, inventory: Inventory, o: PlaybookOptions, ctx: CliContext, parts: RunParts): Promise<number> {
-  const { extraVars, filter, loadWarnings, guard, recorder } = parts;
+  const { extraVars, filter, loadWarnings, guard, recorder, step } = parts;
   const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
   const verbosity = o.verbose ?? 0;
   const bus = new EventBus();
   const color = ctx.isTTY && !ctx.env.NO_COLOR;
   if (o.json) bus.add(createJsonReporter(ctx.out));
   // The live view is loaded only for a terminal: CI and piped runs start without it.
-  else if (liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add((await import('../reporters/live.js')).createLiveReporter({ verbosity, color }));
+  // --step asks on the terminal between tasks: the plain log keeps the question visible.
+  else if (!step && liveViewSupported({ isTTY: ctx.isTTY, columns: ctx.columns }, ctx.env)) bus.add((await import('../reporters/live.js')).createLiveReporter({ verbosity, color }));
   else bus.add(createPlainReporter(ctx.out, { verbosity, color }));
   const tally = createTally();
   bus.add(tally);
@@ -283,6 +303,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       tags: filter.tags,
       skipTags: filter.skipTags,
       startAtTask: o.startAtTask,
+      step: step ? (t) => step.ask(t) : undefined,
       verbosity,
       becomePassword,
       signal: ctx.signal,

@@ -20,6 +20,8 @@ export interface VaultCommandContext {
   prompt?: PromptFn;
   /** Reads all of stdin (for `-` and encrypt-string); defaults to process.stdin. */
   readStdin?: () => Promise<Buffer>;
+  /** stdin is a terminal (encrypt-string then says how to end the value); defaults to process.stdin.isTTY. */
+  stdinIsTTY?: boolean;
   /** Environment for EDITOR and OBIAM_VAULT_PASSWORD_FILE; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
   /** Directory relative paths are resolved against; defaults to process.cwd(). */
@@ -248,7 +250,13 @@ class VaultCli {
     }
     let plain: string;
     let name = o.name;
+    // The password first, as ansible-vault asks it: once stdin has been read to its end (Ctrl-D) a
+    // prompt on it would never be answered.
+    const secret = await this.encryptSecret(o);
     if (value === undefined || value === '-') {
+      if (this.ctx.stdinIsTTY ?? process.stdin.isTTY) {
+        this.ctx.err('Type the value to encrypt, then Ctrl-D on a line of its own (twice at the end of a line that has text)\n');
+      }
       plain = (await (this.ctx.readStdin ?? readAllStdin)()).toString('utf8');
       // `echo secret | ...` should vault "secret", not "secret\n" (ansible-vault keeps the newline).
       if (!o.keepTrailingNewline) plain = plain.replace(/\r?\n$/, '');
@@ -262,7 +270,6 @@ class VaultCli {
         exitCode: EXIT.BAD_OPTIONS,
       });
     }
-    const secret = await this.encryptSecret(o);
     this.ctx.out(encryptString(plain, secret.password, name, secret.id) + '\n');
     this.ctx.err('Encryption successful\n');
   }

@@ -1,7 +1,7 @@
 // Loads Ansible-compatible YAML inventories (all/hosts/children/vars to any depth, host ranges,
 // group_vars/ and host_vars/ beside the inventory) and computes inventory-level host vars with
 // Ansible's precedence. Every error of every file is collected and thrown at once.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { EXIT, ObiamError, ObiamErrors, isObiamError, type SourceLocation } from '../errors.js';
@@ -64,7 +64,7 @@ export function loadInventory(sources: string[], opts: LoadInventoryOptions = {}
     b.inv.sources.push(abs);
     if (st.isDirectory()) {
       // An inventory directory: every YAML file in it (sorted), vars dirs inside it.
-      for (const f of inventoryFilesIn(abs)) b.addFile(f);
+      for (const f of inventoryFilesIn(abs, b.errors)) b.addFile(f);
       baseDirs.push(abs);
     } else {
       b.addFile(abs);
@@ -76,12 +76,49 @@ export function loadInventory(sources: string[], opts: LoadInventoryOptions = {}
   return b.inv;
 }
 
-function inventoryFilesIn(dir: string): string[] {
+/** Ansible's INVENTORY_IGNORE_EXTS: files with these endings in an inventory directory are not inventories. */
+const IGNORED_EXTENSIONS = ['~', '.orig', '.ini', '.cfg', '.retry', '.pyc', '.pyo', '.swp', '.bak', '.rpm', '.md', '.txt', '.rst'];
+
+/**
+ * The inventory files of an inventory directory, as Ansible reads one: every entry, sorted, and
+ * subdirectories likewise, except hidden entries, group_vars/ and host_vars/ (vars, read beside the
+ * inventory), and ignored extensions (README.md, a vault password .txt...). Only YAML/JSON files are
+ * inventories here. A link to nothing and a lab's state directory are errors that say so.
+ */
+function inventoryFilesIn(dir: string, errors: ObiamError[]): string[] {
+  if (existsSync(join(dir, 'lab.json')) && existsSync(join(dir, 'inventory.yml'))) {
+    errors.push(
+      new ObiamError('E_INVENTORY_DIR', `${dir} is the state directory of an obiam-run lab, not an inventory directory`, {
+        remedy: `use its inventory file: -i ${join(dir, 'inventory.yml')}`,
+        exitCode: EXIT.BAD_OPTIONS,
+      }),
+    );
+    return [];
+  }
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.') || name.endsWith('~') || name === 'group_vars' || name === 'host_vars') continue;
+    if (name.startsWith('.') || name === 'group_vars' || name === 'host_vars' || IGNORED_EXTENSIONS.some((e) => name.endsWith(e))) continue;
     const full = join(dir, name);
-    if (statSync(full).isDirectory()) out.push(...inventoryFilesIn(full));
+    let st;
+    try {
+      st = statSync(full);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      let target = '';
+      try {
+        target = ` -> ${readlinkSync(full)}`;
+      } catch {
+        // not a link: the code says what is wrong
+      }
+      errors.push(
+        new ObiamError('E_INVENTORY_BROKEN_LINK', `${full}${target} in inventory directory ${dir} cannot be read (${code === 'ENOENT' ? 'it points to nothing' : code})`, {
+          remedy: 'remove the dangling link or fix its target; hidden files (.name) are not read',
+          exitCode: EXIT.BAD_OPTIONS,
+        }),
+      );
+      continue;
+    }
+    if (st.isDirectory()) out.push(...inventoryFilesIn(full, errors));
     else if (VARS_EXTENSIONS.includes(extname(name))) out.push(full);
   }
   return out;

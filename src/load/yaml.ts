@@ -22,7 +22,11 @@ export interface YamlOptions {
 
 /** Marker wrapping a `!vault` value until it is decrypted (no vault password given yet). */
 export class VaultedValue {
-  constructor(readonly payload: string) {}
+  /** `source`: the file the value was read from (named when a run needs it and has no password). */
+  constructor(
+    readonly payload: string,
+    readonly source?: string,
+  ) {}
   toString(): string {
     return '********';
   }
@@ -37,18 +41,24 @@ const ansibleBools: ScalarTag[] = [
   { tag: BOOL_TAG, default: true, test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, resolve: () => false, stringify: () => 'false' },
 ];
 
-function vaultTag(vault: VaultDecrypter | undefined, file: string): ScalarTag {
+/**
+ * `!vault` values. A value that cannot be decrypted (wrong password, damaged payload) is kept in
+ * `failures` and thrown after parsing with its own code: the yaml package would report it as a
+ * syntax error.
+ */
+function vaultTag(vault: VaultDecrypter | undefined, file: string, failures: ObiamError[]): ScalarTag {
   return {
     tag: '!vault',
     identify: () => false,
     resolve(str: string, onError: (msg: string) => void): unknown {
-      if (!vault || !vault.hasSecrets) return new VaultedValue(str);
+      if (!vault || !vault.hasSecrets) return new VaultedValue(str, file);
       try {
         const plain = vault.decrypt(str, file);
         registerSecret(plain);
         return plain;
       } catch (e) {
-        onError(e instanceof Error ? e.message : String(e));
+        if (e instanceof ObiamError) failures.push(e);
+        else onError(e instanceof Error ? e.message : String(e));
         return '';
       }
     },
@@ -68,6 +78,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     text = opts.vault.decrypt(text, file);
   }
   const lineCounter = new LineCounter();
+  const vaultFailures: ObiamError[] = [];
   const doc = parseDocument(text, {
     version: '1.1',
     merge: true,
@@ -75,8 +86,9 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     prettyErrors: false,
     lineCounter,
     // PyYAML (Ansible) reads only yes/no/true/false/on/off as booleans; `y` and `n` stay strings.
-    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file)],
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file, vaultFailures)],
   });
+  if (vaultFailures.length) throw vaultFailures.length === 1 ? vaultFailures[0]! : new ObiamErrors(vaultFailures, vaultFailures[0]!.exitCode);
   const errors = doc.errors.map((err) => {
     const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
     const dup = err.code === 'DUPLICATE_KEY';

@@ -17,6 +17,7 @@ import { createTemplater, truthy, type Templater } from '../vars/template.js';
 import { computeBatches } from './batches.js';
 import { ConnectionPool, connectionSpecOf, toUnreachable } from './connections.js';
 import { loadIncludedTasks } from './include.js';
+import { startAtMatches } from './start-at.js';
 import { tagsAllow } from './tags.js';
 import type { RunOptions, RunOutcome } from './types.js';
 import { VarScope, composeTaskVars, factsToVars, lazyViews } from './vars.js';
@@ -112,6 +113,8 @@ class Runner {
   private readonly groups: Record<string, string[]>;
   private startReached: boolean;
   private readonly warned = new Set<string>();
+  /** --step was answered `continue`: run the rest without asking. */
+  private stepAll = false;
   /** The play being run, for the stop-request message. */
   private current?: PlayRun;
   /** The run stopped between two batches of a serial play (a stop request). */
@@ -230,7 +233,12 @@ class Runner {
     } catch (e) {
       throw isObiamError(e) ? e : new ObiamError('E_HOST_PATTERN', String(e), { location: play.location, exitCode: EXIT.ERROR });
     }
-    for (const w of patternWarnings(this.opts.inventory, play.hosts)) this.emit({ event: 'warning', message: w, location: play.location });
+    // Once per run, as ansible-playbook does: plays sharing a pattern would repeat it.
+    for (const w of patternWarnings(this.opts.inventory, play.hosts)) {
+      if (this.warned.has(`pattern:${w}`)) continue;
+      this.warned.add(`pattern:${w}`);
+      this.emit({ event: 'warning', message: w, location: play.location });
+    }
     // Hosts that failed or went unreachable in an earlier play are left out, as ansible-playbook does.
     let hosts = selected.filter((h) => (this.state.get(h) ?? 'active') === 'active');
     const serial = play.serial.length > 0;
@@ -378,8 +386,13 @@ class Runner {
     if (!handler && !implicit && !tagsAllow(tags, this.opts)) return;
     const name = this.displayName(node, pr.play);
     if (!handler && !implicit && !this.startReached) {
-      if (node.kind !== 'task' || name !== this.opts.startAtTask) return;
+      if (node.kind !== 'task' || !startAtMatches(this.opts.startAtTask!, name, node.role?.name)) return;
       this.startReached = true;
+    }
+    if (!handler && !implicit && this.opts.step && !this.stepAll) {
+      const answer = await this.opts.step(node.role ? `${node.role.name} : ${name}` : name);
+      if (answer === 'no') return;
+      if (answer === 'continue') this.stepAll = true;
     }
     if (node.kind === 'meta') return this.runMeta(node, pr, inh, hosts, name);
     if (node.kind === 'include') return this.runInclude(node, pr, inh, hosts, name);

@@ -5,6 +5,7 @@ import type { Playbook } from '../load/model.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
+import type { StepAnswer } from './start-at.js';
 
 export interface RunOptions {
   playbook: Playbook;
@@ -20,6 +21,8 @@ export interface RunOptions {
   tags: string[];
   skipTags: string[];
   startAtTask?: string;
+  /** --step: asked before each task (`role : name`); `no` skips it, `continue` stops asking. */
+  step?: (task: string) => Promise<StepAnswer>;
   verbosity: number;
   /** become password asked once per run (--ask-become-pass) or from vault. */
   becomePassword?: string;

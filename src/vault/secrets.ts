@@ -1,10 +1,11 @@
 // Where vault passwords come from: password files (plain or executable), `id@prompt`, --ask-vault-pass
 // and OBIAM_VAULT_PASSWORD_FILE, with ansible-vault's `[id@]source` syntax.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, openSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { ReadStream } from 'node:tty';
 import { EXIT, ObiamError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { VaultSecret } from './vault.js';
@@ -141,10 +142,26 @@ function noTty(question: string): ObiamError {
   });
 }
 
-/** Asks on the terminal with echo off; the question goes to stderr so stdout stays clean. */
-export function promptHidden(question: string, input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<string> {
+/** The controlling terminal, when stdin is not one (`secret | obiam-run vault encrypt-string`). */
+function openDevTty(): ReadStream | undefined {
+  try {
+    return new ReadStream(openSync('/dev/tty', 'r'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks on the terminal with echo off; the question goes to stderr so stdout stays clean. When stdin
+ * carries data (a pipe), the question is asked on /dev/tty, as ansible-vault does; E_NO_TTY when
+ * there is no terminal at all.
+ */
+export function promptHidden(question: string, given?: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string> {
+  const input0 = given ?? process.stdin;
+  const tty = input0.isTTY || given ? undefined : openDevTty();
+  const input = tty ?? input0;
   if (!input.isTTY) return Promise.reject(noTty(question));
-  return new Promise((done, fail) => {
+  return new Promise<string>((done, fail) => {
     let muted = false;
     const output = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -155,11 +172,13 @@ export function promptHidden(question: string, input: NodeJS.ReadableStream & { 
     const rl = createInterface({ input, output, terminal: true });
     rl.on('SIGINT', () => {
       rl.close();
+      tty?.destroy();
       process.stderr.write('\n');
       fail(new ObiamError('E_INTERRUPTED', 'interrupted at the vault password prompt', { exitCode: EXIT.INTERRUPTED }));
     });
     rl.question(question, (answer) => {
       rl.close();
+      tty?.destroy();
       process.stderr.write('\n');
       done(answer);
     });

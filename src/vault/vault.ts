@@ -171,7 +171,8 @@ export function decryptVaultBytes(payload: string, secrets: readonly VaultSecret
     if (plain !== undefined) return { plaintext: plain, vaultId: env.vaultId, secret };
   }
   const on = source ?? 'vault payload';
-  const tried = secrets.length === 0 ? ' (no vault password was given)' : '';
+  // Ansible's wording first (people search for it), then what it means here.
+  const tried = secrets.length === 0 ? ' (no vault password was given)' : `: the vault password is wrong for it (tried ${secrets.map((s) => s.source).join(', ')})`;
   throw new ObiamError('E_VAULT_PASSWORD', `Decryption failed (no vault secrets were found that could decrypt) on ${on}${tried}`, {
     remedy: PASSWORD_REMEDY,
     location: source ? { file: source, line: 1, col: 1 } : undefined,

@@ -182,7 +182,7 @@ describe('vault decrypt / view', () => {
     writeFileSync(f('b'), b);
     const err = await failure(vault(['decrypt', '--vault-password-file', 'pw', 'a', 'b']));
     expect(err.code).toBe('E_VAULT_PASSWORD');
-    expect(err.message).toBe('Decryption failed (no vault secrets were found that could decrypt) on b');
+    expect(err.message).toBe('Decryption failed (no vault secrets were found that could decrypt) on b: the vault password is wrong for it (tried vault password file pw)');
     expect(read('a')).toBe(a);
     expect(read('b')).toBe(b);
   });

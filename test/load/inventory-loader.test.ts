@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,17 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'obr-inv-loader-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The errors a load throws (ObiamErrors), or a failure when it does not throw. */
+function errorsOf(fn: () => unknown): ObiamErrors['errors'] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ObiamErrors) return e.errors;
+    throw e;
+  }
+  throw new Error('expected the load to fail');
+}
 
 /** Writes files (path -> text) into a fresh case directory; returns the directory. */
 function tree(files: Record<string, string>): string {
@@ -95,6 +106,28 @@ describe('loadInventory: structure', () => {
     const di = loadInventory([join(d, 'inv')]);
     expect([...di.hosts.keys()]).toEqual(['w1', 'd1']);
     expect(hostVarsOf(di, 'w1').x).toBe('from_dir');
+  });
+
+  it('an inventory directory skips ignored extensions (a vault password .txt) and names a dangling link', () => {
+    const d = tree({
+      'inv/hosts.yml': 'web:\n  hosts:\n    w1:\n',
+      'inv/vault-pass.txt': 'not: [an inventory',
+      'inv/hosts.yml.bak': 'not: [an inventory',
+      'inv/sub/more.yml': 'db:\n  hosts:\n    d1:\n',
+    });
+    expect([...loadInventory([join(d, 'inv')]).hosts.keys()]).toEqual(['w1', 'd1']);
+    symlinkSync(join(d, 'gone.yml'), join(d, 'inv/broken.yml'));
+    const errs = errorsOf(() => loadInventory([join(d, 'inv')]));
+    expect(errs.map((e) => e.code)).toEqual(['E_INVENTORY_BROKEN_LINK']);
+    expect(errs[0]!.message).toContain(`broken.yml -> ${join(d, 'gone.yml')} in inventory directory`);
+    expect(errs[0]!.message).toContain('it points to nothing');
+  });
+
+  it("a lab's state directory given as -i says which file to use", () => {
+    const d = tree({ 'lab/lab.json': '{}', 'lab/inventory.yml': 'all:\n  hosts:\n    n1:\n' });
+    const errs = errorsOf(() => loadInventory([join(d, 'lab')]));
+    expect(errs.map((e) => e.code)).toEqual(['E_INVENTORY_DIR']);
+    expect(errs[0]!.remedy).toBe(`use its inventory file: -i ${join(d, 'lab/inventory.yml')}`);
   });
 
   it('accepts the shorthand forms Ansible accepts: hosts: name, children: name, empty groups', () => {

@@ -518,7 +518,7 @@ describe('the project playbooks', () => {
     // The dev inventory is an OB KM cluster: the plays for `obiam:obkm` warn about the absent group.
     const inventory = loadInventory([path.resolve('inventory/dev.yml')]);
     const { playbook, warnings } = loadPlaybook(path.join(dir, 'site.yml'), { inventory });
-    expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 22, 45].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
+    expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 24, 53].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
     expect(playbook.plays.map((p) => [p.name, p.roles.map((r) => r.name)])).toEqual([
       ['Preflight (read only; any failure stops the run)', ['preflight']],
       ['Shared storage server', ['storage_server']],

@@ -121,7 +121,7 @@ describe('secrets and errors', () => {
     const p = encryptVault('x', 'right');
     const err = catchError(() => decryptVault(p, [pw('wrong'), pw('also-wrong', 'dev')], 'group_vars/all/vault.yml'));
     expect(err.code).toBe('E_VAULT_PASSWORD');
-    expect(err.message).toBe('Decryption failed (no vault secrets were found that could decrypt) on group_vars/all/vault.yml');
+    expect(err.message).toMatch(/^Decryption failed \(no vault secrets were found that could decrypt\) on group_vars\/all\/vault\.yml: the vault password is wrong for it \(tried /);
     expect(err.remedy).toContain('--vault-password-file');
     expect(err.remedy).toContain('--ask-vault-pass');
     expect(err.exitCode).toBe(1);
