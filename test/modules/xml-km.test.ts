@@ -27,7 +27,7 @@ const siteDefaults = (): Vars => parseYaml(readFileSync(path.resolve('playbooks/
 
 function clusterVars(home: string): Vars {
   const defaults = siteDefaults();
-  const hostvars = Object.fromEntries(Object.entries(NODES).map(([h, ip]) => [h, { ob_node_address: ip }]));
+  const hostvars = Object.fromEntries(Object.entries(NODES).map(([h, ip]) => [h, { ob_node_address: ip, ansible_host: ip }]));
   return {
     ...defaults,
     playbook_dir: path.resolve('playbooks'),
