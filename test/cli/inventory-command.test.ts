@@ -56,7 +56,7 @@ describe('obiam-run inventory', () => {
   it('--list --yaml prints the nested YAML shape', async () => {
     const y = parse(await run(['-i', EXAMPLE, '--list', '-y'])) as { all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }> } };
     expect(Object.keys(y.all.children.obiam!.hosts)).toEqual(['obiam-1', 'obiam-2', 'obiam-3']);
-    expect(y.all.children.obiam!.hosts['obiam-1']).toMatchObject({ ansible_host: '192.0.2.11', db_seed_node: true, https_port: 9446 });
+    expect(y.all.children.obiam!.hosts['obiam-1']).toMatchObject({ ansible_host: '192.0.2.11', db_seed_node: true, ob_spec: 'uk' });
   });
 
   it('--graph [group] and --vars', async () => {
@@ -67,7 +67,7 @@ describe('obiam-run inventory', () => {
 
   it('--host prints one host vars', async () => {
     const v = JSON.parse(await run(['-i', EXAMPLE, '--host', 'obiam-2'])) as Record<string, unknown>;
-    expect(v).toMatchObject({ ansible_host: '192.0.2.12', env_name: 'example', cluster_port: 4000, local_member_host: '{{ ansible_host }}' });
+    expect(v).toMatchObject({ ansible_host: '192.0.2.12', env_name: 'example', ob_spec: 'uk', ob_user_store_kind: 'ldap' });
     expect(v).not.toHaveProperty('db_seed_node');
   });
 
