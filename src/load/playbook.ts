@@ -446,7 +446,16 @@ class Loader {
         this.err('E_TASK_SHAPE', `a task must be a mapping, got ${shortValue(item)}`, w, [], 'write the task as `- name: ...` with a module key such as `command:`', 'value');
         return;
       }
-      out.push(...this.task(item, w, ctx));
+      if (!ctx.handler) {
+        out.push(...this.task(item, w, ctx));
+        return;
+      }
+      // Only the top-level entries are handlers (named, with topics); the tasks inside a handler block are plain tasks.
+      for (const n of this.task(item, w, ctx)) {
+        if (n.name === undefined && item.listen === undefined) this.err('E_HANDLER_NAME', 'a handler needs a `name:` (tasks notify it by name)', w, [], 'add `name: ...` (or `listen: topic`)');
+        (n as Handler).listen = handlerNames(item.listen);
+        out.push(n);
+      }
     });
     return out;
   }
@@ -560,10 +569,6 @@ class Loader {
     };
     if (t.notify.length > 0) {
       this.notifyAt.set(t, t.notify.map((_, i) => where.y.locate([...where.path, 'notify', ...(Array.isArray(d.notify) ? [i] : [])], 'value')));
-    }
-    if (ctx.handler) {
-      if (t.name === undefined) this.err('E_HANDLER_NAME', 'a handler needs a `name:` (tasks notify it by name)', where, [], 'add `name: ...` (or `listen: topic`)');
-      (t as Handler).listen = handlerNames(d.listen);
     }
     return [t];
   }
@@ -692,8 +697,10 @@ class Loader {
 
   block(d: Map_, where: Where, ctx: TaskCtx): TaskNode[] {
     const before = this.errors.length;
-    this.unknownKeys(d, BLOCK_KEYWORDS, where, 'block', (k) => (getModule(bare(k)) ? `a block holds tasks; move \`${k}\` into a task under \`block:\`` : undefined));
-    this.errors.push(...checkKeywords(d, BLOCK_KEYWORDS, where));
+    const keywords = ctx.handler ? { ...BLOCK_KEYWORDS, listen: HANDLER_KEYWORDS.listen! } : BLOCK_KEYWORDS;
+    ctx = { ...ctx, handler: false };
+    this.unknownKeys(d, keywords, where, 'block', (k) => (getModule(bare(k)) ? `a block holds tasks; move \`${k}\` into a task under \`block:\`` : undefined));
+    this.errors.push(...checkKeywords(d, keywords, where));
     const sub = (k: string): Where => ({ y: where.y, path: [...where.path, k] });
     const b: Block = {
       kind: 'block',

@@ -1,7 +1,7 @@
 // YAML with Ansible's semantics (YAML 1.1: `yes` is true, `0644` is octal, `<<` merges) and source
 // positions for every node, so validation errors can name file:line:col.
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
+import { LineCounter, Parser, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
 import { EXIT, ObiamError, ObiamErrors, type SourceLocation } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
@@ -78,9 +78,17 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file)],
   });
   const errors = doc.errors.map((err) => {
-    const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+    let pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
     const dup = err.code === 'DUPLICATE_KEY';
-    const msg = dup ? 'duplicate key in mapping' : err.message.split('\n')[0];
+    let msg = dup ? 'duplicate key in mapping' : err.message.split('\n')[0]!;
+    // An unclosed `[` or `{` is reported where the parser gave up (often the end of the file): point at the opener.
+    const flow = /^Flow (sequence|map) in block collection/.exec(msg);
+    const opener = flow ? unclosedFlowStart(text, flow[1] === 'sequence' ? '[' : '{', err.pos[0]) : undefined;
+    if (flow && opener !== undefined) {
+      pos = lineCounter.linePos(opener);
+      const [open, close] = flow[1] === 'sequence' ? ['[', ']'] : ['{', '}'];
+      msg = `this ${open} is never closed: a flow ${flow[1] === 'sequence' ? 'sequence' : 'mapping'} must end with ${close}`;
+    }
     return new ObiamError(dup ? 'E_YAML_DUPLICATE_KEY' : 'E_YAML_SYNTAX', msg, {
       location: { file, line: pos.line, col: pos.col },
       remedy: dup ? 'remove or rename one of the keys: YAML keeps only one' : 'fix the YAML syntax (indentation, quoting, a missing colon)',
@@ -105,6 +113,22 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     return { file, line: lp.line, col: lp.col };
   };
   return { file, data, doc, locate };
+}
+
+/** The offset of the innermost flow collection opened with `open` before `before` that has no closing bracket. */
+function unclosedFlowStart(text: string, open: '[' | '{', before: number): number | undefined {
+  const close = open === '[' ? ']' : '}';
+  let best: number | undefined;
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 200 || node === null || typeof node !== 'object') return;
+    const t = node as { type?: string; start?: { offset?: number; source?: string }; end?: Array<{ source?: string }> };
+    if (t.type === 'flow-collection' && t.start?.source === open && typeof t.start.offset === 'number' && t.start.offset < before) {
+      if (!(t.end ?? []).some((e) => e.source === close) && (best === undefined || t.start.offset > best)) best = t.start.offset;
+    }
+    for (const v of Object.values(node)) walk(v, depth + 1);
+  };
+  for (const tok of new Parser().parse(text)) walk(tok, 0);
+  return best;
 }
 
 /**

@@ -506,9 +506,14 @@ class Runner {
           }),
           this.templater,
         );
+        // As in Ansible, hostvars[h] does not hold `hostvars` itself, so the view is finite (to_json of it ends);
+        // the host's own templates still read it through the scope.
+        const shown = (t: Vars, k: string | symbol): k is string => typeof k === 'string' && k !== 'hostvars' && k in t;
         v = new Proxy(scope.raw, {
-          get: (t, k) => (typeof k === 'string' && k in t ? scope.get(k) : undefined),
-          getOwnPropertyDescriptor: (t, k) => (typeof k === 'string' && k in t ? { configurable: true, enumerable: true, writable: false, value: scope.get(k) } : undefined),
+          get: (t, k) => (shown(t, k) ? scope.get(k) : undefined),
+          has: (t, k) => shown(t, k),
+          ownKeys: (t) => Object.keys(t).filter((k) => k !== 'hostvars'),
+          getOwnPropertyDescriptor: (t, k) => (shown(t, k) ? { configurable: true, enumerable: true, writable: false, value: scope.get(k) } : undefined),
         });
         lazyViews.add(v);
         scopes.set(h, v);
@@ -618,7 +623,9 @@ class Runner {
         if (hosts.length === 0) continue;
         ran = true;
         const inh = this.playInherit(pr.play);
-        await this.runTask(h, pr, { ...inh, role: h.role }, hosts, this.displayName(h, pr.play), true);
+        // A handler may be a block, a meta or an include as well as a task.
+        if (h.kind === 'task') await this.runTask(h, pr, { ...inh, role: h.role }, hosts, this.displayName(h, pr.play), true);
+        else await this.runNode(h, pr, { ...inh, role: h.role }, true, false, hosts);
         if (pr.endPlay) return;
       }
       if (!ran) return;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Document, isCollection, isMap, isSeq, visit } from 'yaml';
 import { parseYaml, VaultedValue } from '../load/yaml.js';
 import { Undefined, UndefinedError, isUndefined } from './jinja.js';
-import { PyTypeError, isMapping, pyBool, pyEq, pyRepr, pySortCompare, pyStr, pyType, splitKwargs } from './python.js';
+import { PyTypeError, assertFinite, isMapping, pyBool, pyEq, pyRepr, pySortCompare, pyStr, pyType, splitKwargs } from './python.js';
 import { pyExpand, pyRegex } from './regex.js';
 
 export type FilterFn = (this: FilterContext, value: unknown, ...args: unknown[]) => unknown;
@@ -98,6 +98,7 @@ function jsonString(s: string, ensureAscii: boolean): string {
 /** Python json.dumps: `, ` and `: ` separators inline, `,` + newline with indent, ensure_ascii. */
 export function pyJsonDumps(v: unknown, opts: { indent?: number; sortKeys?: boolean; ensureAscii?: boolean } = {}, level = 0): string {
   const ensureAscii = opts.ensureAscii ?? true;
+  if (level === 0) assertFinite(v);
   if (isUndefined(v)) throw v.error();
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
@@ -122,6 +123,7 @@ export function pyJsonDumps(v: unknown, opts: { indent?: number; sortKeys?: bool
 
 /** PyYAML-like dump: sorted keys; leaf collections inline unless `nice` (block style, indent 4). */
 export function pyYamlDump(v: unknown, nice: boolean, indent = nice ? 4 : 2): string {
+  assertFinite(v);
   const doc = new Document(v, { sortMapEntries: true, aliasDuplicateObjects: false });
   if (!nice) {
     visit(doc, {

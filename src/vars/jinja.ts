@@ -118,6 +118,27 @@ const transformer = createRequire(import.meta.url)('nunjucks/src/transformer.js'
 const PY_LITERALS: Record<string, string> = { True: 'true', False: 'false', None: 'null', true: 'true', false: 'false', none: 'null' };
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=', '===', '!==']);
 
+/** Jinja's namespace(): the one object a `{% set ns.attr = ... %}` may change, so a loop can carry state out. */
+export class Namespace {
+  constructor(init: Record<string, unknown> = {}) {
+    for (const [k, v] of Object.entries(init)) if (k !== '__keywords') (this as Record<string, unknown>)[k] = v;
+  }
+  toString(): string {
+    return `<Namespace ${Object.entries(this).map(([k, v]) => `${k}=${String(v)}`).join(', ')}>`;
+  }
+}
+
+/** `namespace(dict?, key=value ...)`, as Jinja's global. */
+export function makeNamespace(...args: unknown[]): Namespace {
+  const init: Record<string, unknown> = {};
+  for (const a of args) {
+    if (a instanceof Undefined) throw a.error();
+    if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(init, a);
+    else throw new JinjaRuntimeError(`namespace() takes a dict and key=value arguments, not ${pyType(a)}`);
+  }
+  return new Namespace(init);
+}
+
 function q(s: string): string {
   return JSON.stringify(s);
 }
@@ -247,6 +268,27 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
       this.compile(op.expr, frame);
     }
     this._emit(`, ${node.lineno + 1})`);
+  }
+
+  // `{% set ns.attr = value %}` changes a namespace(); any other target but a plain name is refused.
+  compileSet(node: CompilerNode, frame: unknown): void {
+    const targets = node.targets as CompilerNode[];
+    if (targets.every((t) => t.typename === 'Symbol')) {
+      (nj.compiler.Compiler.prototype as unknown as { compileSet: (...a: unknown[]) => void }).compileSet.call(this, node, frame);
+      return;
+    }
+    const t = targets[0]!;
+    if (targets.length !== 1 || t.typename !== 'LookupVal' || (t.target as CompilerNode).typename !== 'Symbol') {
+      throw new JinjaRuntimeError('set can assign to a name or to an attribute of a namespace() (ns.attr), nothing else', node.lineno + 1);
+    }
+    this._emit('runtime.jSetNamespace((');
+    this._compileExpression(t.target as CompilerNode, frame);
+    this._emit('), ');
+    this._compileExpression(t.val as CompilerNode, frame);
+    this._emit(', ');
+    if (node.value) this._compileExpression(node.value as CompilerNode, frame);
+    else this.compile(node.body as CompilerNode, frame);
+    this._emit(`, ${q(this._getNodeName(t.target as CompilerNode))}, ${node.lineno + 1});\n`);
   }
 
   // `if` and `for` take their condition/iterable through a hidden filter so undefined values raise.
@@ -423,9 +465,16 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
     return pyStr(r);
   };
 
+  const jSetNamespace = (ns: unknown, key: unknown, value: unknown, name: string, line: number): void => {
+    if (ns instanceof Undefined) throw ns.error();
+    if (!(ns instanceof Namespace)) throw new JinjaRuntimeError(`cannot set an attribute of '${name}': it is a ${pyType(ns)}, not a namespace()`, line);
+    (ns as unknown as Record<string, unknown>)[String(key)] = value;
+  };
+
   return {
     ...base,
     jLookup,
+    jSetNamespace,
     jGetattr,
     jCallMethod,
     jCall,

@@ -37,6 +37,21 @@ describe('handlers', () => {
     expect(r.transport.log('b')).toEqual([quoted('step-two')]);
   });
 
+  it('may be a block or a meta, notified by name or topic', async () => {
+    const pb = playbook([
+      play({
+        tasks: [cmd('step-one', { notify: ['roll', 'nothing'] })],
+        handlers: [
+          { ...meta('noop', { name: 'nothing' }), listen: [] },
+          { ...block([cmd('roll-one'), cmd('roll-two')], { name: 'roll restart' }), listen: ['roll'] },
+        ],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['a']));
+    expect(r.exitCode).toBe(0);
+    expect(r.transport.log('a')).toEqual(['step-one', 'roll-one', 'roll-two'].map(quoted));
+  });
+
   it('do not run on a host that failed after notifying', async () => {
     const pb = playbook([play({ tasks: [cmd('step-one', { notify: ['h'] }), cmd('step-two')], handlers: [handler('h', 'command', { _raw_params: 'the-handler' })] })]);
     const r = await runTest(pb, inventory(['a', 'b']), { rules: [{ host: 'b', match: 'step-two', rc: 1 }] });
@@ -533,5 +548,15 @@ describe('hostvars', () => {
     expect(r.exitCode).toBe(0);
     const facts = r.results('members').map((e) => (e.result as { ansible_facts: Record<string, unknown> }).ansible_facts);
     expect(facts[0]).toEqual({ members: 'h1-addr,h2-addr,', other_dir: '/virtual/files' });
+  });
+
+  it('serialises hostvars[inventory_hostname] finitely: it does not hold hostvars itself', async () => {
+    const pb = playbook([play({ tasks: [task('debug', { msg: '{{ hostvars[inventory_hostname] | to_nice_json }}' }, { name: 'dump' }), task('debug', { msg: "{{ hostvars | to_json | length > 0 }}" }, { name: 'all' })] })]);
+    const r = await runTest(pb, inventory(['a', 'b'], { all: { vars: { colour: 'blue' } } }));
+    expect(r.exitCode).toBe(0);
+    const dumped = JSON.parse(String(r.results('dump')[0]!.result.msg)) as Record<string, unknown>;
+    expect(dumped).toMatchObject({ colour: 'blue', inventory_hostname: 'a' });
+    expect(dumped).not.toHaveProperty('hostvars');
+    expect(r.results('all')[0]!.result.msg).toBe(true);
   });
 });
