@@ -274,12 +274,18 @@ class Loader {
   varsFiles(v: unknown, where: Where, dir: string): { vars: Vars; files: string[] } {
     const out: Vars = {};
     const files: string[] = [];
-    if (v === undefined || v === null) return { vars: out, files };
+    // Anything but a list or a string has been reported by checkKeywords.
+    if (v === undefined || v === null || (!Array.isArray(v) && typeof v !== 'string')) return { vars: out, files };
     const list = Array.isArray(v) ? v : [v];
     list.forEach((entry, i) => {
       const at: Where = { y: where.y, path: Array.isArray(v) ? [...where.path, i] : where.path };
       // A list inside vars_files: the first file that exists is read (Ansible's fallback form).
-      const choices = (Array.isArray(entry) ? entry : [entry]).map(String);
+      const raw = Array.isArray(entry) ? entry : [entry];
+      if (raw.length === 0 || raw.some((c) => typeof c !== 'string' || c.length === 0)) {
+        this.err('E_BAD_VALUE', `vars_files entry ${shortValue(entry)} is not a file name`, at, [], 'write each entry as a path (or a list of paths, the first one found is read)', 'value');
+        return;
+      }
+      const choices = raw as string[];
       if (choices.some(isTemplated)) {
         this.err('E_VARS_FILES_TEMPLATED', `vars_files entry ${shortValue(entry)} uses a template; vars files are read before any host is known`, at, [], 'name the file directly, or use include_vars-style per-environment inventories (group_vars)', 'value');
         return;

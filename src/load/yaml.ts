@@ -67,6 +67,18 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     }
     text = opts.vault.decrypt(text, file);
   }
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const pos = { line: before.split('\n').length, col: deep - before.lastIndexOf('\n') };
+    throw new ObiamErrors([
+      new ObiamError('E_YAML_TOO_DEEP', `the YAML nests more than ${MAX_YAML_DEPTH} levels deep here`, {
+        location: { file, line: pos.line, col: pos.col },
+        remedy: 'flatten the structure; no playbook, inventory or vars file needs that depth',
+        exitCode: EXIT.PARSE,
+      }),
+    ]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',
@@ -96,7 +108,22 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     });
   });
   if (errors.length) throw new ObiamErrors(errors.map((e) => fixDuplicateKeyPosition(e, text)), EXIT.PARSE);
-  const data = doc.toJS({ maxAliasCount: 10_000 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 10_000 });
+  } catch (e) {
+    // Errors the yaml package raises only when building values: a bad `<<` merge, an alias bomb.
+    const msg = e instanceof Error ? e.message : String(e);
+    const at = /merge/i.test(msg) ? Math.max(0, text.indexOf('<<')) : 0;
+    const before = text.slice(0, at);
+    throw new ObiamErrors([
+      new ObiamError('E_YAML_SYNTAX', msg.split('\n')[0]!, {
+        location: { file, line: before.split('\n').length, col: at - before.lastIndexOf('\n') },
+        remedy: /merge/i.test(msg) ? 'merge keys (<<) take a mapping or an alias of one (<<: *defaults)' : 'fix the YAML (anchors and aliases)',
+        exitCode: EXIT.PARSE,
+      }),
+    ]);
+  }
 
   const locate = (path: YamlPath, which: 'key' | 'value' = 'key'): SourceLocation => {
     let p = [...path];
@@ -113,6 +140,43 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     return { file, line: lp.line, col: lp.col };
   };
   return { file, data, doc, locate };
+}
+
+/** Deeper YAML than this is refused before parsing: the parser and every walk over the data recurse per level. */
+export const MAX_YAML_DEPTH = 200;
+
+/**
+ * The offset where flow brackets or block indentation first nest deeper than MAX_YAML_DEPTH, if anywhere.
+ * Brackets are counted outside comments only (quoted ones too, which can only over-count balanced text).
+ */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-') {
+        // Each block level costs at least one column of indentation (or a `- `).
+        if (++indent > MAX_YAML_DEPTH * 2) return i;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_YAML_DEPTH) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 /** The offset of the innermost flow collection opened with `open` before `before` that has no closing bracket. */

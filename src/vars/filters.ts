@@ -192,9 +192,19 @@ function flatten(v: unknown[], levels: number | null, skipNulls: boolean): unkno
   return out;
 }
 
+/** A filter or test named by a string argument (`map('upper')`, `select('odd')`); anything else is a FilterError. */
+function byName<T>(kind: 'filter' | 'test', name: unknown, get: (n: string) => T): T {
+  if (typeof name !== 'string') return fail(`a ${kind} name must be a string, got ${pyRepr(name)}`);
+  try {
+    return get(name);
+  } catch {
+    return fail(`no ${kind} named '${name}'`);
+  }
+}
+
 function runTest(ctx: FilterContext, name: unknown, value: unknown, args: unknown[]): boolean {
   if (name === undefined) return pyBool(value);
-  return ctx.env.getTest(String(name)).call(ctx, value, ...args) === true;
+  return byName('test', name, (n) => ctx.env.getTest(n)).call(ctx, value, ...args) === true;
 }
 
 function hashOf(v: unknown, algo: string): string {
@@ -377,12 +387,12 @@ export const FILTERS: Record<string, FilterFn> = {
     if (kw.attribute !== undefined) {
       return items.map((x) => {
         const v = getAttrPath(x, String(kw.attribute));
-        if (v === undefined) return 'default' in kw ? kw.default : new Undefined(String(kw.attribute), `'${pyType(x)} object' has no attribute '${String(kw.attribute)}'`);
+        if (v === undefined) return 'default' in kw ? kw.default : new Undefined(pyStr(kw.attribute), `'${pyType(x)} object' has no attribute '${pyStr(kw.attribute)}'`);
         return v;
       });
     }
     if (pos.length === 0) return fail('map: give a filter name or attribute=');
-    const f = this.env.getFilter(String(pos[0]));
+    const f = byName('filter', pos[0], (n) => this.env.getFilter(n));
     const rest = pos.slice(1);
     const hasKw = Object.keys(kw).length > 0;
     return items.map((x) => f.call(this, x, ...rest, ...(hasKw ? [{ ...kw, __keywords: true }] : [])));
@@ -516,8 +526,9 @@ export const FILTERS: Record<string, FilterFn> = {
     const keys = morekeys === undefined || morekeys === null ? [] : Array.isArray(morekeys) ? morekeys : [morekeys];
     let cur: unknown = container;
     for (const k of [value, ...keys]) {
-      const next = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(k)] : undefined;
-      if (next === undefined) return new Undefined(String(k), `'${pyType(cur)} object' has no attribute '${String(k)}'`);
+      const key = typeof k === 'string' || typeof k === 'number' ? String(k) : pyRepr(k);
+      const next = cur !== null && typeof cur === 'object' && (typeof k === 'string' || typeof k === 'number') ? (cur as Record<string, unknown>)[key] : undefined;
+      if (next === undefined) return new Undefined(key, `'${pyType(cur)} object' has no attribute '${key}'`);
       cur = next;
     }
     return cur;

@@ -197,6 +197,10 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     try {
       renderMode(`{{ (${expr}) | __capture }}`, vars, source, mode);
       return plain(captures[captures.length - 1]![0], resolve);
+    } catch (e) {
+      // Name the expression the user wrote, not the wrapper around it.
+      if (e instanceof ObiamError && e.code === 'E_TEMPLATE') throw templateError(e.cause, expr, source);
+      throw e;
     } finally {
       captures.pop();
     }
