@@ -801,7 +801,6 @@ class Runner {
           r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index } : {}) };
           results.push(r);
           const label = task.loopControl?.label !== undefined ? scope.render(String(task.loopControl.label), task.location) : itemLabel(item);
-          if (noLog) registerResultSecrets(r);
           const st = statusOf(r, ignore);
           this.emit({
             event: 'host-result',
@@ -827,7 +826,6 @@ class Runner {
           results,
         };
       }
-      if (noLog) registerResultSecrets(result);
       if (task.register) this.setHostFact(host, task.register, result);
       const status = this.record(host, name, statusOf(result, ignore), result, t0, inh, { delegatedTo, noLog });
       const changed = Boolean(result.changed) && !result.failed;
@@ -994,21 +992,6 @@ const REDACTED_ITEM = '(censored due to no_log)';
 
 function censor(r: Record<string, unknown>): Record<string, unknown> {
   return { censored: NO_LOG_MSG, changed: Boolean(r.changed), ...(r.failed ? { failed: true } : {}), ...(r.skipped ? { skipped: true } : {}) };
-}
-
-/** Result keys whose values are the engine's own words, never a secret (`ansible_loop_var: item`). */
-const NOT_SECRET_KEYS = new Set(['ansible_loop_var', 'ansible_index_var', 'changed', 'failed', 'skipped', 'rc', 'start', 'end', 'delta', 'msg', 'skip_reason', 'state']);
-
-/**
- * A no_log result's values are redacted wherever they show up later (a registered stdout printed by
- * debug). Short strings are left out: masking every `root` or `true` in the output protects nothing.
- */
-function registerResultSecrets(v: unknown, key?: string): void {
-  if (key !== undefined && NOT_SECRET_KEYS.has(key)) return;
-  if (typeof v === 'string') {
-    if (v.trim().length >= 6) registerSecret(v);
-  } else if (Array.isArray(v)) v.forEach((x) => registerResultSecrets(x));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) registerResultSecrets(x, k);
 }
 
 function stripInternal(r: Record<string, unknown>): Record<string, unknown> {
