@@ -457,7 +457,7 @@ export const FILTERS: Record<string, FilterFn> = {
     return [s.slice(0, s.length - ext.length), ext];
   },
   path_join: (value) => path.posix.join(...seq(value, 'path_join').map(pyStr)),
-  hash: (value, algo: unknown = 'sha1') => hashOf(value, String(algo)),
+  hash: (value, algo: unknown = 'sha1') => (typeof algo === 'string' ? hashOf(value, algo) : fail(`hash: the algorithm must be a name such as 'sha256', got ${pyRepr(algo)}`)),
   checksum: (value) => hashOf(value, 'sha1'),
   md5: (value) => hashOf(value, 'md5'),
   sha1: (value) => hashOf(value, 'sha1'),
