@@ -80,10 +80,11 @@ export interface Meta extends NodeCommon {
 
 export type TaskNode = Task | Block | IncludeTasks | Meta;
 
-export interface Handler extends Task {
+/** A handler is any task node (a task, a block, a meta, an include) that is notified by name or topic. */
+export type Handler = TaskNode & {
   /** Topics from `listen:`; a handler is notified by its name or any of its topics. */
   listen: string[];
-}
+};
 
 export interface Play {
   name: string;

@@ -274,12 +274,18 @@ class Loader {
   varsFiles(v: unknown, where: Where, dir: string): { vars: Vars; files: string[] } {
     const out: Vars = {};
     const files: string[] = [];
-    if (v === undefined || v === null) return { vars: out, files };
+    // Anything but a list or a string has been reported by checkKeywords.
+    if (v === undefined || v === null || (!Array.isArray(v) && typeof v !== 'string')) return { vars: out, files };
     const list = Array.isArray(v) ? v : [v];
     list.forEach((entry, i) => {
       const at: Where = { y: where.y, path: Array.isArray(v) ? [...where.path, i] : where.path };
       // A list inside vars_files: the first file that exists is read (Ansible's fallback form).
-      const choices = (Array.isArray(entry) ? entry : [entry]).map(String);
+      const raw = Array.isArray(entry) ? entry : [entry];
+      if (raw.length === 0 || raw.some((c) => typeof c !== 'string' || c.length === 0)) {
+        this.err('E_BAD_VALUE', `vars_files entry ${shortValue(entry)} is not a file name`, at, [], 'write each entry as a path (or a list of paths, the first one found is read)', 'value');
+        return;
+      }
+      const choices = raw as string[];
       if (choices.some(isTemplated)) {
         this.err('E_VARS_FILES_TEMPLATED', `vars_files entry ${shortValue(entry)} uses a template; vars files are read before any host is known`, at, [], 'name the file directly, or use include_vars-style per-environment inventories (group_vars)', 'value');
         return;
@@ -446,7 +452,16 @@ class Loader {
         this.err('E_TASK_SHAPE', `a task must be a mapping, got ${shortValue(item)}`, w, [], 'write the task as `- name: ...` with a module key such as `command:`', 'value');
         return;
       }
-      out.push(...this.task(item, w, ctx));
+      if (!ctx.handler) {
+        out.push(...this.task(item, w, ctx));
+        return;
+      }
+      // Only the top-level entries are handlers (named, with topics); the tasks inside a handler block are plain tasks.
+      for (const n of this.task(item, w, ctx)) {
+        if (n.name === undefined && item.listen === undefined) this.err('E_HANDLER_NAME', 'a handler needs a `name:` (tasks notify it by name)', w, [], 'add `name: ...` (or `listen: topic`)');
+        (n as Handler).listen = handlerNames(item.listen);
+        out.push(n);
+      }
     });
     return out;
   }
@@ -561,10 +576,6 @@ class Loader {
     };
     if (t.notify.length > 0) {
       this.notifyAt.set(t, t.notify.map((_, i) => where.y.locate([...where.path, 'notify', ...(Array.isArray(d.notify) ? [i] : [])], 'value')));
-    }
-    if (ctx.handler) {
-      if (t.name === undefined) this.err('E_HANDLER_NAME', 'a handler needs a `name:` (tasks notify it by name)', where, [], 'add `name: ...` (or `listen: topic`)');
-      (t as Handler).listen = handlerNames(d.listen);
     }
     return [t];
   }
@@ -693,8 +704,10 @@ class Loader {
 
   block(d: Map_, where: Where, ctx: TaskCtx): TaskNode[] {
     const before = this.errors.length;
-    this.unknownKeys(d, BLOCK_KEYWORDS, where, 'block', (k) => (getModule(bare(k)) ? `a block holds tasks; move \`${k}\` into a task under \`block:\`` : undefined));
-    this.errors.push(...checkKeywords(d, BLOCK_KEYWORDS, where));
+    const keywords = ctx.handler ? { ...BLOCK_KEYWORDS, listen: HANDLER_KEYWORDS.listen! } : BLOCK_KEYWORDS;
+    ctx = { ...ctx, handler: false };
+    this.unknownKeys(d, keywords, where, 'block', (k) => (getModule(bare(k)) ? `a block holds tasks; move \`${k}\` into a task under \`block:\`` : undefined));
+    this.errors.push(...checkKeywords(d, keywords, where));
     const sub = (k: string): Where => ({ y: where.y, path: [...where.path, k] });
     const b: Block = {
       kind: 'block',

@@ -1,7 +1,7 @@
 // YAML with Ansible's semantics (YAML 1.1: `yes` is true, `0644` is octal, `<<` merges) and source
 // positions for every node, so validation errors can name file:line:col.
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
+import { LineCounter, Parser, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
 import { EXIT, ObiamError, ObiamErrors, type SourceLocation } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
@@ -77,6 +77,18 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     }
     text = opts.vault.decrypt(text, file);
   }
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const pos = { line: before.split('\n').length, col: deep - before.lastIndexOf('\n') };
+    throw new ObiamErrors([
+      new ObiamError('E_YAML_TOO_DEEP', `the YAML nests more than ${MAX_YAML_DEPTH} levels deep here`, {
+        location: { file, line: pos.line, col: pos.col },
+        remedy: 'flatten the structure; no playbook, inventory or vars file needs that depth',
+        exitCode: EXIT.PARSE,
+      }),
+    ]);
+  }
   const lineCounter = new LineCounter();
   const vaultFailures: ObiamError[] = [];
   const doc = parseDocument(text, {
@@ -90,9 +102,17 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
   });
   if (vaultFailures.length) throw vaultFailures.length === 1 ? vaultFailures[0]! : new ObiamErrors(vaultFailures, vaultFailures[0]!.exitCode);
   const errors = doc.errors.map((err) => {
-    const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+    let pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
     const dup = err.code === 'DUPLICATE_KEY';
-    const msg = dup ? 'duplicate key in mapping' : err.message.split('\n')[0];
+    let msg = dup ? 'duplicate key in mapping' : err.message.split('\n')[0]!;
+    // An unclosed `[` or `{` is reported where the parser gave up (often the end of the file): point at the opener.
+    const flow = /^Flow (sequence|map) in block collection/.exec(msg);
+    const opener = flow ? unclosedFlowStart(text, flow[1] === 'sequence' ? '[' : '{', err.pos[0]) : undefined;
+    if (flow && opener !== undefined) {
+      pos = lineCounter.linePos(opener);
+      const [open, close] = flow[1] === 'sequence' ? ['[', ']'] : ['{', '}'];
+      msg = `this ${open} is never closed: a flow ${flow[1] === 'sequence' ? 'sequence' : 'mapping'} must end with ${close}`;
+    }
     return new ObiamError(dup ? 'E_YAML_DUPLICATE_KEY' : 'E_YAML_SYNTAX', msg, {
       location: { file, line: pos.line, col: pos.col },
       remedy: dup ? 'remove or rename one of the keys: YAML keeps only one' : 'fix the YAML syntax (indentation, quoting, a missing colon)',
@@ -100,7 +120,22 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     });
   });
   if (errors.length) throw new ObiamErrors(errors.map((e) => fixDuplicateKeyPosition(e, text)), EXIT.PARSE);
-  const data = doc.toJS({ maxAliasCount: 10_000 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 10_000 });
+  } catch (e) {
+    // Errors the yaml package raises only when building values: a bad `<<` merge, an alias bomb.
+    const msg = e instanceof Error ? e.message : String(e);
+    const at = /merge/i.test(msg) ? Math.max(0, text.indexOf('<<')) : 0;
+    const before = text.slice(0, at);
+    throw new ObiamErrors([
+      new ObiamError('E_YAML_SYNTAX', msg.split('\n')[0]!, {
+        location: { file, line: before.split('\n').length, col: at - before.lastIndexOf('\n') },
+        remedy: /merge/i.test(msg) ? 'merge keys (<<) take a mapping or an alias of one (<<: *defaults)' : 'fix the YAML (anchors and aliases)',
+        exitCode: EXIT.PARSE,
+      }),
+    ]);
+  }
 
   const locate = (path: YamlPath, which: 'key' | 'value' = 'key'): SourceLocation => {
     let p = [...path];
@@ -117,6 +152,59 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     return { file, line: lp.line, col: lp.col };
   };
   return { file, data, doc, locate };
+}
+
+/** Deeper YAML than this is refused before parsing: the parser and every walk over the data recurse per level. */
+export const MAX_YAML_DEPTH = 200;
+
+/**
+ * The offset where flow brackets or block indentation first nest deeper than MAX_YAML_DEPTH, if anywhere.
+ * Brackets are counted outside comments only (quoted ones too, which can only over-count balanced text).
+ */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-') {
+        // Each block level costs at least one column of indentation (or a `- `).
+        if (++indent > MAX_YAML_DEPTH * 2) return i;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_YAML_DEPTH) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** The offset of the innermost flow collection opened with `open` before `before` that has no closing bracket. */
+function unclosedFlowStart(text: string, open: '[' | '{', before: number): number | undefined {
+  const close = open === '[' ? ']' : '}';
+  let best: number | undefined;
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 200 || node === null || typeof node !== 'object') return;
+    const t = node as { type?: string; start?: { offset?: number; source?: string }; end?: Array<{ source?: string }> };
+    if (t.type === 'flow-collection' && t.start?.source === open && typeof t.start.offset === 'number' && t.start.offset < before) {
+      if (!(t.end ?? []).some((e) => e.source === close) && (best === undefined || t.start.offset > best)) best = t.start.offset;
+    }
+    for (const v of Object.values(node)) walk(v, depth + 1);
+  };
+  for (const tok of new Parser().parse(text)) walk(tok, 0);
+  return best;
 }
 
 /**

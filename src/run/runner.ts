@@ -523,9 +523,14 @@ class Runner {
           }),
           this.templater,
         );
+        // As in Ansible, hostvars[h] does not hold `hostvars` itself, so the view is finite (to_json of it ends);
+        // the host's own templates still read it through the scope.
+        const shown = (t: Vars, k: string | symbol): k is string => typeof k === 'string' && k !== 'hostvars' && k in t;
         v = new Proxy(scope.raw, {
-          get: (t, k) => (typeof k === 'string' && k in t ? scope.get(k) : undefined),
-          getOwnPropertyDescriptor: (t, k) => (typeof k === 'string' && k in t ? { configurable: true, enumerable: true, writable: false, value: scope.get(k) } : undefined),
+          get: (t, k) => (shown(t, k) ? scope.get(k) : undefined),
+          has: (t, k) => shown(t, k),
+          ownKeys: (t) => Object.keys(t).filter((k) => k !== 'hostvars'),
+          getOwnPropertyDescriptor: (t, k) => (shown(t, k) ? { configurable: true, enumerable: true, writable: false, value: scope.get(k) } : undefined),
         });
         lazyViews.add(v);
         scopes.set(h, v);
@@ -636,7 +641,9 @@ class Runner {
         if (hosts.length === 0) continue;
         ran = true;
         const inh = this.playInherit(pr.play);
-        await this.runTask(h, pr, { ...inh, role: h.role }, hosts, this.displayName(h, pr.play), true);
+        // A handler may be a block, a meta or an include as well as a task.
+        if (h.kind === 'task') await this.runTask(h, pr, { ...inh, role: h.role }, hosts, this.displayName(h, pr.play), true);
+        else await this.runNode(h, pr, { ...inh, role: h.role }, true, false, hosts);
         if (pr.endPlay) return;
       }
       if (!ran) return;
@@ -812,7 +819,6 @@ class Runner {
           r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index } : {}) };
           results.push(r);
           const label = task.loopControl?.label !== undefined ? scope.render(String(task.loopControl.label), task.location) : itemLabel(item);
-          if (noLog) registerResultSecrets(r);
           const st = statusOf(r, ignore);
           this.emit({
             event: 'host-result',
@@ -838,7 +844,6 @@ class Runner {
           results,
         };
       }
-      if (noLog) registerResultSecrets(result);
       if (task.register) this.setHostFact(host, task.register, result);
       const status = this.record(host, name, statusOf(result, ignore), result, t0, inh, { delegatedTo, noLog });
       const changed = Boolean(result.changed) && !result.failed;
@@ -1029,21 +1034,6 @@ const REDACTED_ITEM = '(censored due to no_log)';
 
 function censor(r: Record<string, unknown>): Record<string, unknown> {
   return { censored: NO_LOG_MSG, changed: Boolean(r.changed), ...(r.failed ? { failed: true } : {}), ...(r.skipped ? { skipped: true } : {}) };
-}
-
-/** Result keys whose values are the engine's own words, never a secret (`ansible_loop_var: item`). */
-const NOT_SECRET_KEYS = new Set(['ansible_loop_var', 'ansible_index_var', 'changed', 'failed', 'skipped', 'rc', 'start', 'end', 'delta', 'msg', 'skip_reason', 'state']);
-
-/**
- * A no_log result's values are redacted wherever they show up later (a registered stdout printed by
- * debug). Short strings are left out: masking every `root` or `true` in the output protects nothing.
- */
-function registerResultSecrets(v: unknown, key?: string): void {
-  if (key !== undefined && NOT_SECRET_KEYS.has(key)) return;
-  if (typeof v === 'string') {
-    if (v.trim().length >= 6) registerSecret(v);
-  } else if (Array.isArray(v)) v.forEach((x) => registerResultSecrets(x));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) registerResultSecrets(x, k);
 }
 
 function stripInternal(r: Record<string, unknown>): Record<string, unknown> {

@@ -1,12 +1,13 @@
 // The roll journal: a JSON file, rewritten after every batch and task, that says which hosts finished
 // each play, which batch the run was in and at which task. `--resume` reads it to continue from the
 // first host not done; an operator reads it to know where an interrupted roll left the cluster.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, ObiamError } from '../errors.js';
 import type { Reporter, RunEvent } from '../events/types.js';
 import type { ResumeState } from '../run/types.js';
+import { redactValue } from '../redact.js';
 import { pidAlive } from './lock.js';
 
 export type JournalStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -139,7 +140,9 @@ export function createJournalReporter(stateDir: string, run: JournalRun, resumed
   const write = (): void => {
     journal.updatedAt = now();
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(journal, null, 2)}\n`);
+    // Owner-only, and redacted: a journal may name failures whose messages quoted a secret.
+    writeFileSync(tmp, `${JSON.stringify(redactValue(journal), null, 2)}\n`, { mode: 0o600 });
+    chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   };
   let play: JournalPlay | undefined;

@@ -39,14 +39,15 @@ function readLock(file: string): LockInfo | undefined {
 
 /** Takes `<dir>/lock` or throws E_LOCKED naming the run that holds it. */
 export function acquireLock(dir: string, command: string, environment: string): HeldLock {
-  mkdirSync(dir, { recursive: true });
+  // The state dir holds the journal and the lock: owner-only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'lock');
   const me: LockInfo = { pid: process.pid, hostname: os.hostname(), user: os.userInfo().username, startedAt: new Date().toISOString(), command };
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
-      fd = openSync(file, 'wx', 0o644);
+      fd = openSync(file, 'wx', 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const other = readLock(file);

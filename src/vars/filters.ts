@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Document, isCollection, isMap, isSeq, visit } from 'yaml';
 import { parseYaml, VaultedValue } from '../load/yaml.js';
 import { Undefined, UndefinedError, isUndefined } from './jinja.js';
-import { PyTypeError, isMapping, pyBool, pyEq, pyRepr, pySortCompare, pyStr, pyType, splitKwargs } from './python.js';
+import { PyTypeError, assertFinite, isMapping, pyBool, pyEq, pyRepr, pySortCompare, pyStr, pyType, splitKwargs } from './python.js';
 import { pyExpand, pyRegex } from './regex.js';
 
 export type FilterFn = (this: FilterContext, value: unknown, ...args: unknown[]) => unknown;
@@ -98,6 +98,7 @@ function jsonString(s: string, ensureAscii: boolean): string {
 /** Python json.dumps: `, ` and `: ` separators inline, `,` + newline with indent, ensure_ascii. */
 export function pyJsonDumps(v: unknown, opts: { indent?: number; sortKeys?: boolean; ensureAscii?: boolean } = {}, level = 0): string {
   const ensureAscii = opts.ensureAscii ?? true;
+  if (level === 0) assertFinite(v);
   if (isUndefined(v)) throw v.error();
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
@@ -122,6 +123,7 @@ export function pyJsonDumps(v: unknown, opts: { indent?: number; sortKeys?: bool
 
 /** PyYAML-like dump: sorted keys; leaf collections inline unless `nice` (block style, indent 4). */
 export function pyYamlDump(v: unknown, nice: boolean, indent = nice ? 4 : 2): string {
+  assertFinite(v);
   const doc = new Document(v, { sortMapEntries: true, aliasDuplicateObjects: false });
   if (!nice) {
     visit(doc, {
@@ -190,9 +192,19 @@ function flatten(v: unknown[], levels: number | null, skipNulls: boolean): unkno
   return out;
 }
 
+/** A filter or test named by a string argument (`map('upper')`, `select('odd')`); anything else is a FilterError. */
+function byName<T>(kind: 'filter' | 'test', name: unknown, get: (n: string) => T): T {
+  if (typeof name !== 'string') return fail(`a ${kind} name must be a string, got ${pyRepr(name)}`);
+  try {
+    return get(name);
+  } catch {
+    return fail(`no ${kind} named '${name}'`);
+  }
+}
+
 function runTest(ctx: FilterContext, name: unknown, value: unknown, args: unknown[]): boolean {
   if (name === undefined) return pyBool(value);
-  return ctx.env.getTest(String(name)).call(ctx, value, ...args) === true;
+  return byName('test', name, (n) => ctx.env.getTest(n)).call(ctx, value, ...args) === true;
 }
 
 function hashOf(v: unknown, algo: string): string {
@@ -375,12 +387,12 @@ export const FILTERS: Record<string, FilterFn> = {
     if (kw.attribute !== undefined) {
       return items.map((x) => {
         const v = getAttrPath(x, String(kw.attribute));
-        if (v === undefined) return 'default' in kw ? kw.default : new Undefined(String(kw.attribute), `'${pyType(x)} object' has no attribute '${String(kw.attribute)}'`);
+        if (v === undefined) return 'default' in kw ? kw.default : new Undefined(pyStr(kw.attribute), `'${pyType(x)} object' has no attribute '${pyStr(kw.attribute)}'`);
         return v;
       });
     }
     if (pos.length === 0) return fail('map: give a filter name or attribute=');
-    const f = this.env.getFilter(String(pos[0]));
+    const f = byName('filter', pos[0], (n) => this.env.getFilter(n));
     const rest = pos.slice(1);
     const hasKw = Object.keys(kw).length > 0;
     return items.map((x) => f.call(this, x, ...rest, ...(hasKw ? [{ ...kw, __keywords: true }] : [])));
@@ -445,7 +457,7 @@ export const FILTERS: Record<string, FilterFn> = {
     return [s.slice(0, s.length - ext.length), ext];
   },
   path_join: (value) => path.posix.join(...seq(value, 'path_join').map(pyStr)),
-  hash: (value, algo: unknown = 'sha1') => hashOf(value, String(algo)),
+  hash: (value, algo: unknown = 'sha1') => (typeof algo === 'string' ? hashOf(value, algo) : fail(`hash: the algorithm must be a name such as 'sha256', got ${pyRepr(algo)}`)),
   checksum: (value) => hashOf(value, 'sha1'),
   md5: (value) => hashOf(value, 'md5'),
   sha1: (value) => hashOf(value, 'sha1'),
@@ -514,8 +526,9 @@ export const FILTERS: Record<string, FilterFn> = {
     const keys = morekeys === undefined || morekeys === null ? [] : Array.isArray(morekeys) ? morekeys : [morekeys];
     let cur: unknown = container;
     for (const k of [value, ...keys]) {
-      const next = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(k)] : undefined;
-      if (next === undefined) return new Undefined(String(k), `'${pyType(cur)} object' has no attribute '${String(k)}'`);
+      const key = typeof k === 'string' || typeof k === 'number' ? String(k) : pyRepr(k);
+      const next = cur !== null && typeof cur === 'object' && (typeof k === 'string' || typeof k === 'number') ? (cur as Record<string, unknown>)[key] : undefined;
+      if (next === undefined) return new Undefined(key, `'${pyType(cur)} object' has no attribute '${key}'`);
       cur = next;
     }
     return cur;

@@ -19,6 +19,7 @@ import {
   pyEq,
   pyMod,
   pyMul,
+  pyRepr,
   pyStr,
   pyType,
 } from './python.js';
@@ -118,6 +119,27 @@ const transformer = createRequire(import.meta.url)('nunjucks/src/transformer.js'
 const PY_LITERALS: Record<string, string> = { True: 'true', False: 'false', None: 'null', true: 'true', false: 'false', none: 'null' };
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=', '===', '!==']);
 
+/** Jinja's namespace(): the one object a `{% set ns.attr = ... %}` may change, so a loop can carry state out. */
+export class Namespace {
+  constructor(init: Record<string, unknown> = {}) {
+    for (const [k, v] of Object.entries(init)) if (k !== '__keywords') (this as Record<string, unknown>)[k] = v;
+  }
+  toString(): string {
+    return `<Namespace ${Object.entries(this).map(([k, v]) => `${k}=${String(v)}`).join(', ')}>`;
+  }
+}
+
+/** `namespace(dict?, key=value ...)`, as Jinja's global. */
+export function makeNamespace(...args: unknown[]): Namespace {
+  const init: Record<string, unknown> = {};
+  for (const a of args) {
+    if (a instanceof Undefined) throw a.error();
+    if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(init, a);
+    else throw new JinjaRuntimeError(`namespace() takes a dict and key=value arguments, not ${pyType(a)}`);
+  }
+  return new Namespace(init);
+}
+
 function q(s: string): string {
   return JSON.stringify(s);
 }
@@ -138,13 +160,23 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
     this._compileAggregate(node, frame, children.length > 1 ? '[' : '(', children.length > 1 ? ']' : ')');
   }
 
+  /** How an expression is named in messages; nunjucks' own helper fails on a `none` literal. */
+  private nameOf(node: CompilerNode): string {
+    if (node.typename === 'Literal' && (node.value === null || node.value === undefined)) return 'None';
+    try {
+      return this._getNodeName(node);
+    } catch {
+      return node.typename;
+    }
+  }
+
   compileLookupVal(node: CompilerNode, frame: unknown): void {
     const target = node.target as CompilerNode;
     this._emit('runtime.jGetattr((');
     this._compileExpression(target, frame);
     this._emit('),');
     this._compileExpression(node.val as CompilerNode, frame);
-    this._emit(`, ${q(this._getNodeName(target))}, ${node.lineno + 1})`);
+    this._emit(`, ${q(this.nameOf(target))}, ${node.lineno + 1})`);
   }
 
   compileFunCall(node: CompilerNode, frame: unknown): void {
@@ -155,11 +187,11 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
       this._compileExpression(callee.target as CompilerNode, frame);
       this._emit('),');
       this._compileExpression(callee.val as CompilerNode, frame);
-      this._emit(`, ${q(this._getNodeName(callee))}, ${node.lineno + 1}, `);
+      this._emit(`, ${q(this.nameOf(callee))}, ${node.lineno + 1}, `);
     } else {
       this._emit('runtime.jCall(');
       this._compileExpression(callee, frame);
-      this._emit(`, ${q(this._getNodeName(callee))}, context, ${node.lineno + 1}, `);
+      this._emit(`, ${q(this.nameOf(callee))}, context, ${node.lineno + 1}, `);
     }
     this._compileAggregate(node.args as CompilerNode, frame, '[', '])');
     this._emit(')');
@@ -249,6 +281,27 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
     this._emit(`, ${node.lineno + 1})`);
   }
 
+  // `{% set ns.attr = value %}` changes a namespace(); any other target but a plain name is refused.
+  compileSet(node: CompilerNode, frame: unknown): void {
+    const targets = node.targets as CompilerNode[];
+    if (targets.every((t) => t.typename === 'Symbol')) {
+      (nj.compiler.Compiler.prototype as unknown as { compileSet: (...a: unknown[]) => void }).compileSet.call(this, node, frame);
+      return;
+    }
+    const t = targets[0]!;
+    if (targets.length !== 1 || t.typename !== 'LookupVal' || (t.target as CompilerNode).typename !== 'Symbol') {
+      throw new JinjaRuntimeError('set can assign to a name or to an attribute of a namespace() (ns.attr), nothing else', node.lineno + 1);
+    }
+    this._emit('runtime.jSetNamespace((');
+    this._compileExpression(t.target as CompilerNode, frame);
+    this._emit('), ');
+    this._compileExpression(t.val as CompilerNode, frame);
+    this._emit(', ');
+    if (node.value) this._compileExpression(node.value as CompilerNode, frame);
+    else this.compile(node.body as CompilerNode, frame);
+    this._emit(`, ${q(this.nameOf(t.target as CompilerNode))}, ${node.lineno + 1});\n`);
+  }
+
   // `if` and `for` take their condition/iterable through a hidden filter so undefined values raise.
   compileIf(node: CompilerNode, frame: unknown, async?: boolean): void {
     node.cond = this.hiddenFilter('__jinja_truth', node.cond as CompilerNode);
@@ -277,7 +330,21 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
 /** Compiles template source to the code nunjucks' Template accepts as `{ type: 'code' }`. */
 export function compileJinja(src: string, name: string, envOpts: object, mode: BackslashMode = 'python', extensions: unknown[] = []): string {
   const c = new JinjaCompiler(name, false);
-  c.compile(transformer.transform(nj.parser.parse(preprocessBackslashes(src, mode), extensions, envOpts), [], name), null);
+  let ast: CompilerNode;
+  try {
+    ast = nj.parser.parse(preprocessBackslashes(src, mode), extensions, envOpts);
+  } catch (e) {
+    // nunjucks' parser runs off the end of an unfinished template (`{{ x |`) with a TypeError.
+    if (e instanceof TypeError) throw new Error('unexpected end of template: an expression, tag or filter is not finished');
+    throw e;
+  }
+  try {
+    c.compile(transformer.transform(ast, [], name), null);
+  } catch (e) {
+    // The parser leaves an empty operand (`0 + not x`, `f(a,| b)`) as a null node instead of failing.
+    if (e instanceof TypeError && /reading 'typename'/.test(e.message)) throw new Error('unexpected token: an operator or an argument is missing its operand');
+    throw e;
+  }
   return c.getCode();
 }
 
@@ -307,8 +374,11 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
 
   const jGetattr = (obj: unknown, key: unknown, path: string, line: number): unknown => {
     if (obj instanceof Undefined) return obj; // like Ansible: foo.bar of an undefined foo stays undefined as foo
-    const full = `${path}.${String(key)}`;
-    if (obj === null || obj === undefined) return new Undefined(full, `'${path}' is None and has no attribute '${String(key)}'`, line);
+    if (key instanceof Undefined) throw key.error();
+    // A key that is a list or a dict is named as Python would print it, not as [object Object].
+    const keyText = typeof key === 'string' || typeof key === 'number' ? String(key) : pyRepr(key);
+    const full = `${path}.${keyText}`;
+    if (obj === null || obj === undefined) return new Undefined(full, `'${path}' is None and has no attribute '${keyText}'`, line);
     if (key instanceof Undefined) throw key.error();
     let v: unknown;
     let found = false;
@@ -334,7 +404,7 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
         if (typeof v === 'function') v = (v as (...a: unknown[]) => unknown).bind(obj);
       }
     }
-    if (!found || v === undefined) return new Undefined(full, `'${path}' has no attribute '${String(key)}'`, line);
+    if (!found || v === undefined) return new Undefined(full, `'${path}' has no attribute '${keyText}'`, line);
     return resolve(v);
   };
 
@@ -423,9 +493,16 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
     return pyStr(r);
   };
 
+  const jSetNamespace = (ns: unknown, key: unknown, value: unknown, name: string, line: number): void => {
+    if (ns instanceof Undefined) throw ns.error();
+    if (!(ns instanceof Namespace)) throw new JinjaRuntimeError(`cannot set an attribute of '${name}': it is a ${pyType(ns)}, not a namespace()`, line);
+    (ns as unknown as Record<string, unknown>)[String(key)] = value;
+  };
+
   return {
     ...base,
     jLookup,
+    jSetNamespace,
     jGetattr,
     jCallMethod,
     jCall,

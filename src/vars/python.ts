@@ -53,13 +53,39 @@ function numStr(n: number): string {
 
 /** Python repr() of a JSON-like value (how a list or dict prints inside a string template). */
 export function pyRepr(v: unknown): string {
+  if (v !== null && typeof v === 'object') assertFinite(v);
+  return reprOf(v);
+}
+
+function reprOf(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number') return numStr(v);
   if (typeof v === 'string') return quoteStr(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isMapping(v)) return `{${Object.entries(v).map(([k, x]) => `${quoteStr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (Array.isArray(v)) return `[${v.map(reprOf).join(', ')}]`;
+  if (isMapping(v)) return `{${Object.entries(v).map(([k, x]) => `${quoteStr(k)}: ${reprOf(x)}`).join(', ')}}`;
   return String(v);
+}
+
+/** Deepest nesting of lists and dicts that printing and serialising walk (deeper is refused, not a stack overflow). */
+export const MAX_NESTING = 500;
+
+/**
+ * Refuses a value that contains itself or nests deeper than MAX_NESTING, before a recursive walk
+ * (printing, to_json, to_yaml) would run out of stack. Python raises "Circular reference detected" too.
+ */
+export function assertFinite(v: unknown): void {
+  const open = new Set<object>();
+  const walk = (x: unknown, depth: number): void => {
+    if (x === null || typeof x !== 'object') return;
+    if (depth > MAX_NESTING) throw new PyTypeError(`ValueError: the value is nested more than ${MAX_NESTING} levels deep`);
+    if (open.has(x)) throw new PyTypeError('ValueError: Circular reference detected (the value contains itself)');
+    if (!Array.isArray(x) && !isMapping(x)) return;
+    open.add(x);
+    for (const c of Array.isArray(x) ? x : Object.values(x)) walk(c, depth + 1);
+    open.delete(x);
+  };
+  walk(v, 0);
 }
 
 /** Python str(): what `{{ x }}` writes. None prints as '' like Ansible's finalize does. */

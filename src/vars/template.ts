@@ -8,7 +8,7 @@ import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { FILTERS, FilterError, UNDEFINED_AWARE_FILTERS, type FilterFn } from './filters.js';
-import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy } from './jinja.js';
+import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace } from './jinja.js';
 import { LookupError, runLookup } from './lookups.js';
 import { PyTypeError, isMapping } from './python.js';
 import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
@@ -161,6 +161,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     function (this: { ctx?: Record<string, unknown> }, name: unknown, ...args: unknown[]): unknown {
       return runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs }, wantList);
     };
+  env.addGlobal('namespace', makeNamespace);
   env.addGlobal('lookup', lookupGlobal(false));
   env.addGlobal('query', lookupGlobal(true));
   env.addGlobal('q', lookupGlobal(true));
@@ -196,6 +197,10 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     try {
       renderMode(`{{ (${expr}) | __capture }}`, vars, source, mode);
       return plain(captures[captures.length - 1]![0], resolve);
+    } catch (e) {
+      // Name the expression the user wrote, not the wrapper around it.
+      if (e instanceof ObiamError && e.code === 'E_TEMPLATE') throw templateError(e.cause, expr, source);
+      throw e;
     } finally {
       captures.pop();
     }

@@ -28,7 +28,26 @@ export interface LoadSecretsOptions {
   confirm?: boolean;
   /** Directory relative password file paths are resolved against. */
   cwd?: string;
+  /** Where warnings go (a password file others can read); default stderr. */
+  warn?: (message: string) => void;
 }
+
+/**
+ * Like ssh for private keys: a password file that group or others can read (or a script they can
+ * change) gets a warning; the run goes on, as ansible's does.
+ */
+export function passwordFileWarning(path: string, mode: number, executable: boolean): string | undefined {
+  const bits = mode & 0o777;
+  if (!executable && (bits & 0o077) !== 0) {
+    return `vault password file ${path} is readable by others (mode ${bits.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`;
+  }
+  if (executable && (bits & 0o022) !== 0) {
+    return `vault password script ${path} can be changed by others (mode ${bits.toString(8).padStart(4, '0')}); run: chmod go-w ${path}`;
+  }
+  return undefined;
+}
+
+const stderrWarn = (message: string): void => void process.stderr.write(`[WARNING]: ${message}\n`);
 
 export interface SecretSpec {
   id?: string;
@@ -104,7 +123,7 @@ function runPasswordScript(path: string, id: string | undefined): Promise<string
 }
 
 /** Reads one password file: runs it when executable, else its first line (surrounding blanks removed). */
-export async function readPasswordFile(path: string, id?: string, cwd = process.cwd()): Promise<VaultSecret> {
+export async function readPasswordFile(path: string, id?: string, cwd = process.cwd(), warn: (message: string) => void = stderrWarn): Promise<VaultSecret> {
   const full = resolve(cwd, path);
   let st;
   try {
@@ -123,6 +142,8 @@ export async function readPasswordFile(path: string, id?: string, cwd = process.
   }
   let password: string;
   let source: string;
+  const warning = passwordFileWarning(path, st.mode, isExecutable(full));
+  if (warning) warn(warning);
   if (isExecutable(full)) {
     password = await runPasswordScript(full, id);
     source = `vault password script ${path}`;
@@ -234,7 +255,7 @@ export async function loadVaultSecrets(opts: LoadSecretsOptions): Promise<VaultS
         exitCode: EXIT.BAD_OPTIONS,
       });
     }
-    secrets.push(isPromptSource(spec.value) ? await promptSecret(spec.id, opts) : await readPasswordFile(spec.value, spec.id, opts.cwd));
+    secrets.push(isPromptSource(spec.value) ? await promptSecret(spec.id, opts) : await readPasswordFile(spec.value, spec.id, opts.cwd, opts.warn));
   }
   return secrets;
 }

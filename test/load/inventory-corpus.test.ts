@@ -47,7 +47,7 @@ const CORPUS: Array<[string, string[]]> = [
     ],
   ],
   ['gv-not-mapping/inventory.yml', ['gv-not-mapping/group_vars/web.yml:1:1: error E_INVENTORY_VARS_NOT_MAPPING: group_vars/web.yml must be a mapping of variable names to values, got a list']],
-  ['gv-syntax/inventory.yml', ['gv-syntax/host_vars/web1.yml:3:1: error E_YAML_SYNTAX: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+  ['gv-syntax/inventory.yml', ['gv-syntax/host_vars/web1.yml:2:6: error E_YAML_SYNTAX: this [ is never closed: a flow sequence must end with ]']],
 ];
 
 function errorsOf(sources: string[]): ObiamError[] {

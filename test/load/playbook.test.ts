@@ -99,7 +99,7 @@ describe('play keywords', () => {
   });
 
   it('lists play handlers, then role handlers, with their listen topics', () => {
-    expect(play.handlers.map((h) => [h.name, h.module, h.listen, h.role?.name])).toEqual([
+    expect(play.handlers.map((h) => [h.name, h.kind === 'task' ? h.module : h.kind, h.listen, h.role?.name])).toEqual([
       ['restart app', 'service', [], undefined],
       ['reload app', 'service', ['app changed'], undefined],
       ['reload web', 'command', [], 'web'],
@@ -320,9 +320,31 @@ describe('handlers and notify', () => {
       listen: [second topic, other topic]
 `,
     });
-    expect(p!.handlers.map((h: Handler) => [h.name, h.notify, h.listen])).toEqual([
+    expect(p!.handlers.map((h: Handler) => [h.name, h.kind === 'task' ? h.notify : [], h.listen])).toEqual([
       ['first', ['second topic'], []],
       ['second', [], ['second topic', 'other topic']],
+    ]);
+  });
+
+  it('takes meta and block handlers (the tasks in a handler block need no name)', () => {
+    const [p] = plays({
+      'site.yml': `- hosts: all
+  tasks:
+    - command: echo
+      notify: [flush, restart]
+  handlers:
+    - name: flush
+      meta: noop
+    - name: restart
+      listen: restart topic
+      block:
+        - command: echo 1
+        - command: echo 2
+`,
+    });
+    expect(p!.handlers.map((h: Handler) => [h.name, h.kind, h.listen])).toEqual([
+      ['flush', 'meta', []],
+      ['restart', 'block', ['restart topic']],
     ]);
   });
 

@@ -25,3 +25,25 @@ describe('parseYaml (YAML 1.1 like Ansible)', () => {
     }
   });
 });
+
+describe('unclosed flow collections', () => {
+  const firstError = (text: string): { line: number; col: number; message: string } => {
+    try {
+      parseYaml(text, 'f.yml');
+    } catch (e) {
+      const err = (e as ObiamErrors).errors[0]!;
+      return { line: err.location!.line, col: err.location!.col, message: err.message };
+    }
+    throw new Error('expected an error');
+  };
+  it('points at the [ that is never closed, not at the end of the file', () => {
+    expect(firstError('- hosts: all\n  vars:\n    ports: [80, 443\n  tasks:\n    - debug: msg=hi\n\n\n')).toEqual({
+      line: 3,
+      col: 12,
+      message: 'this [ is never closed: a flow sequence must end with ]',
+    });
+  });
+  it('points at the { of an unclosed flow mapping inside a closed sequence', () => {
+    expect(firstError('a:\n  - [1, {b: 2]\n')).toMatchObject({ line: 2, col: 9, message: 'this { is never closed: a flow mapping must end with }' });
+  });
+});

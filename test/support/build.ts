@@ -34,7 +34,7 @@ export function include(file: string, baseDir: string, extra: Partial<IncludeTas
   return { kind: 'include', file, baseDir, ...common, ...extra };
 }
 
-export function handler(name: string, module: string, args: Record<string, unknown> = {}, extra: Partial<Handler> = {}): Handler {
+export function handler(name: string, module: string, args: Record<string, unknown> = {}, extra: Partial<Task> & { listen?: string[] } = {}): Handler {
   return { kind: 'task', module, args, notify: [], listen: [], name, ...common, ...extra };
 }
 

@@ -194,3 +194,22 @@ describe('serialisation filters', () => {
     expect(err(() => t.evaluate("'1' is version('2', 'bad')", {})).message).toContain("invalid operator 'bad'");
   });
 });
+
+describe('namespace() and values that contain themselves', () => {
+  it('carries state out of a loop through namespace(), as Jinja does', () => {
+    const src = '{% set ns = namespace(found=false, n=0) %}{% for i in [1, 2, 3] %}{% if i == 2 %}{% set ns.found = true %}{% endif %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.found }} {{ ns.n }}';
+    expect(t.render(src, {})).toBe('True 6');
+    expect(t.render("{% set ns = namespace({'a': 1}, b=2) %}{{ ns.a + ns.b }}", {})).toBe('3');
+  });
+  it('refuses to set an attribute of anything but a namespace, with a coded error', () => {
+    expect(err(() => t.render('{% set x = 1 %}{% set x.y = 2 %}', {})).message).toContain("cannot set an attribute of 'x': it is a int, not a namespace()");
+    expect(err(() => t.render('{% set ns = namespace(1) %}', {})).code).toBe('E_TEMPLATE');
+  });
+  it('refuses to print or serialise a value that contains itself instead of overflowing the stack', () => {
+    const cyc: Record<string, unknown> = { a: 1 };
+    cyc.self = cyc;
+    for (const src of ['{{ x | to_nice_json }}', '{{ x | to_json }}', '{{ x | to_yaml }}', '{{ x }}']) {
+      expect(err(() => t.render(src, { x: cyc })).message).toContain('Circular reference detected');
+    }
+  });
+});

@@ -50,6 +50,21 @@ describe('parseSecretSpec', () => {
 });
 
 describe('readPasswordFile', () => {
+  it('warns, like ssh for keys, when group or others can read a password file, and not when it is 0600', async () => {
+    const warnings: string[] = [];
+    writeFileSync(f('open'), 'pw-open\n');
+    chmodSync(f('open'), 0o644);
+    expect((await readPasswordFile(f('open'), undefined, undefined, (m) => warnings.push(m))).password).toBe('pw-open');
+    expect(warnings).toEqual([`vault password file ${f('open')} is readable by others (mode 0644); run: chmod 600 ${f('open')}`]);
+    chmodSync(f('open'), 0o600);
+    await readPasswordFile(f('open'), undefined, undefined, (m) => warnings.push(m));
+    expect(warnings).toHaveLength(1);
+    writeFileSync(f('script.sh'), '#!/bin/sh\necho pw\n');
+    chmodSync(f('script.sh'), 0o757);
+    await readPasswordFile(f('script.sh'), undefined, undefined, (m) => warnings.push(m));
+    expect(warnings[1]).toContain('can be changed by others (mode 0757)');
+  });
+
   it('uses the first line of a plain file, without surrounding blanks', async () => {
     writeFileSync(f('p1'), '  hunter2 \r\nsecond line\n');
     expect(await readPasswordFile(f('p1'))).toEqual({ id: undefined, password: 'hunter2', source: `vault password file ${f('p1')}` });
