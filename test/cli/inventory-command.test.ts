@@ -10,7 +10,7 @@ import type { VaultDecrypter } from '../../src/vault/types.js';
 import { createVaultDecrypter, encryptString } from '../../src/vault/vault.js';
 
 const NESTED = resolve('test/fixtures/inventory/nested/inventory.yml');
-const EXAMPLE = resolve('inventory/example.yml');
+const EXAMPLE = resolve('examples/inventory/example.yml');
 
 let dir: string;
 beforeAll(() => {
@@ -56,19 +56,19 @@ describe('obiam-run inventory', () => {
   it('--list --yaml prints the nested YAML shape', async () => {
     const y = parse(await run(['-i', EXAMPLE, '--list', '-y'])) as { all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }> } };
     expect(Object.keys(y.all.children.obiam!.hosts)).toEqual(['obiam-1', 'obiam-2', 'obiam-3']);
-    expect(y.all.children.obiam!.hosts['obiam-1']).toMatchObject({ ansible_host: '192.0.2.11', db_seed_node: true, ob_spec: 'uk' });
+    expect(y.all.children.obiam!.hosts['obiam-1']).toMatchObject({ ansible_host: '192.0.2.11', ob_jvm_heap: '3072m', ob_spec: 'uk' });
   });
 
   it('--graph [group] and --vars', async () => {
     expect(await run(['-i', EXAMPLE, '--graph'])).toBe('@all:\n  |--@ungrouped:\n  |--@obiam:\n  |  |--obiam-1\n  |  |--obiam-2\n  |  |--obiam-3\n  |--@lb:\n  |  |--lb-1\n');
     expect(await run(['-i', EXAMPLE, '--graph', 'lb'])).toBe('@lb:\n  |--lb-1\n');
-    expect(await run(['-i', EXAMPLE, '--graph', 'lb', '--vars'])).toContain('  |  |--{public_hostname = iam.example.com}\n');
+    expect(await run(['-i', EXAMPLE, '--graph', 'lb', '--vars'])).toContain('  |  |--{ob_public_hostname = iam.example.com}\n');
   });
 
   it('--host prints one host vars', async () => {
     const v = JSON.parse(await run(['-i', EXAMPLE, '--host', 'obiam-2'])) as Record<string, unknown>;
     expect(v).toMatchObject({ ansible_host: '192.0.2.12', env_name: 'example', ob_spec: 'uk', ob_user_store_kind: 'ldap' });
-    expect(v).not.toHaveProperty('db_seed_node');
+    expect(v).not.toHaveProperty('ob_jvm_heap');
   });
 
   it('redacts decrypted vault values and masks undecrypted ones', async () => {

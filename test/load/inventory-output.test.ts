@@ -7,7 +7,7 @@ import { loadInventory } from '../../src/load/inventory-loader.js';
 import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../../src/load/inventory-output.js';
 
 const NESTED = resolve('test/fixtures/inventory/nested/inventory.yml');
-const EXAMPLE = resolve('inventory/example.yml');
+const EXAMPLE = resolve('examples/inventory/example.yml');
 const inv = loadInventory([NESTED]);
 
 function ansibleInventory(args: string[]): string {

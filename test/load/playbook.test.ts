@@ -538,7 +538,7 @@ describe('the project playbooks', () => {
 
   it('site.yml loads with no error, every role resolved with the site defaults', () => {
     // The dev inventory is an OB KM cluster: the plays for `obiam:obkm` warn about the absent group.
-    const inventory = loadInventory([path.resolve('inventory/dev.yml')]);
+    const inventory = loadInventory([path.resolve('examples/inventory/dev.yml')]);
     const { playbook, warnings } = loadPlaybook(path.join(dir, 'site.yml'), { inventory });
     expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 24, 53].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
     expect(playbook.plays.map((p) => [p.name, p.roles.map((r) => r.name)])).toEqual([
