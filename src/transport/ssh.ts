@@ -553,10 +553,6 @@ class SshConnection implements Connection {
     await new Promise<void>((resolve, reject) => src.once('open', () => resolve()).once('error', reject));
     const total = onProgress ? (await fsp.stat(localPath)).size : 0;
     let sent = 0;
-    if (onProgress) {
-      onProgress(0, total);
-      src.on('data', (c: Buffer | string) => onProgress((sent += c.length), total));
-    }
     const ch = await this.openExec(`exec /bin/sh -c ${sq(`umask 077 && exec cat > ${sq(remoteTmp)}`)}`).catch((e: unknown) => {
       src.destroy();
       throw e;
@@ -580,6 +576,12 @@ class SshConnection implements Connection {
         else if (exit === undefined) void this.deathError('upload channel closed without an exit status').then(reject);
         else resolve(exit);
       });
+      // Counted only once the pipe is set up: a 'data' listener added earlier would start the flow
+      // before the channel exists and the first chunks would be lost.
+      if (onProgress) {
+        onProgress(0, total);
+        src.on('data', (c: Buffer | string) => onProgress((sent += c.length), total));
+      }
       src.pipe(ch);
     });
     if (code !== 0) throw new Error(`writing ${remoteTmp} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`);
