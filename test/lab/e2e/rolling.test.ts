@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
-import { SITE, VAULT, health, overlay, tasks } from './cluster.js';
+import { SITE, VAULT, health, lbStates as clusterLbStates, overlay, tasks } from './cluster.js';
 import { startLoad, type Sample } from './load.js';
 import { REPO, runCli, sum, type CliRun } from './run-cli.js';
 import { ownLabName } from '../lab-fixture.js';
@@ -52,19 +52,7 @@ describe('rolling restart under load', () => {
     return { run, ...(await load.stop(2000)) };
   }
 
-  /** HAProxy's view of every node: `UP` unless drained (DRAIN) or in maintenance (MAINT). */
-  async function lbStates(): Promise<Record<string, string>> {
-    const py = "import socket;s=socket.socket(socket.AF_UNIX);s.connect('/run/haproxy/admin.sock');s.sendall(b'show stat\\n');s.shutdown(socket.SHUT_WR);print(s.recv(65536).decode())";
-    const r = await tasks(lab, lb.name, `    - command: python3 -c "${py}"\n      changed_when: false\n`);
-    const text = String(r.events.find((e) => e.event === 'host-result' && !e.isItem)?.result.stdout ?? '');
-    const states: Record<string, string> = {};
-    for (const line of text.split('\n')) {
-      const f = line.split(',');
-      // `UP 1/3` (a check failed since) is still up: only the state word counts.
-      if (f[1]?.startsWith('node')) states[f[1]] = f[17]!.split(' ')[0]!;
-    }
-    return states;
-  }
+  const lbStates = (): Promise<Record<string, string>> => clusterLbStates(lab, lb.name);
 
   it('restarts every node once with 0 failed requests; sticky clients move only off the node being rolled', async () => {
     const { run: roll, sticky, all } = await underLoad([ROLL, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json']);
