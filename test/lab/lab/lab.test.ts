@@ -3,7 +3,7 @@
 // second lab comes up beside the shared one and goes without leaving anything behind, as does a big lab
 // (81 nodes) on a /22; what a killed run left is cleared when it holds nothing, refused when it runs.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../../src/errors.js';
@@ -72,6 +72,12 @@ describe('lab hosts', () => {
     // Every host's key under its name and its address, so strict checking works either way.
     const kh = readFileSync(lab.knownHostsFile, 'utf8');
     for (const h of lab.hosts) expect(kh).toMatch(new RegExp(`^${h.name},${h.ip.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+  });
+
+  it('keeps its secrets owner-only: the state dir 0700, the client key, sudo password and state 0600', () => {
+    const mode = (f: string): string => (statSync(f).mode & 0o777).toString(8);
+    expect(mode(lab.stateDir)).toBe('700');
+    for (const f of [lab.privateKeyFile, path.join(lab.stateDir, 'sudo-password'), path.join(lab.stateDir, 'lab.json')]) expect(mode(f), f).toBe('600');
   });
 
   // The shared lab is used by other suites first, so the empty /opt /srv /root of a new host is
