@@ -15,6 +15,7 @@ import { createJsonReporter } from '../reporters/json.js';
 import { liveViewSupported } from '../reporters/live-view.js';
 import { createPlainReporter } from '../reporters/plain.js';
 import { setTasksFileLoader } from '../run/include.js';
+import { countStatus } from '../run/results.js';
 import { runPlaybook } from '../run/runner.js';
 import { createRunRecorder, newRunId, recordFile, type RunRecorder } from '../state/run-record.js';
 import { stateDirFor } from '../state/state-dir.js';
@@ -327,7 +328,7 @@ export function exitCodeOf(e: unknown): number {
   return e instanceof ObiamError || e instanceof ObiamErrors ? e.exitCode : EXIT.INTERNAL;
 }
 
-/** Counts host results like the runner does, for the recap the CLI emits when the runner threw. */
+/** Counts host results with the runner's own rule (run/results.ts), for the recap the CLI emits when the runner threw. */
 function createTally(): Reporter & { recapSeen: boolean; hosts(): Record<string, HostCounts> } {
   const counts = new Map<string, HostCounts>();
   const t = {
@@ -338,13 +339,7 @@ function createTally(): Reporter & { recapSeen: boolean; hosts(): Record<string,
       if (e.event !== 'host-result' || e.isItem) return;
       const c = counts.get(e.host) ?? emptyCounts();
       counts.set(e.host, c);
-      if (e.status === 'changed') {
-        c.ok++;
-        c.changed++;
-      } else if (e.status === 'ignored') {
-        c.ok++;
-        c.ignored++;
-      } else c[e.status]++;
+      countStatus(c, e.status, Boolean(e.result?.changed));
     },
     hosts: (): Record<string, HostCounts> => Object.fromEntries([...counts].map(([h, c]) => [h, { ...c }])),
   };

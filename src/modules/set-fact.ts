@@ -5,6 +5,7 @@ import type { ModuleDef } from './types.js';
 export const setFactModule: ModuleDef<Record<string, unknown>> = {
   name: 'set_fact',
   aliases: ['ansible.builtin.set_fact'],
+  setsHostFacts: true,
   controllerOnly: true,
   supportsCheck: true,
   schema: {

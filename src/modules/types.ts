@@ -61,6 +61,8 @@ export interface ModuleDef<A = Record<string, unknown>> {
   freeForm?: boolean;
   /** Runs on the controller without a connection (debug, set_fact, assert, fail, pause, meta). */
   controllerOnly?: boolean;
+  /** The module's `ansible_facts` become host variables (set_fact), not gathered facts (setup). */
+  setsHostFacts?: boolean;
   /** Does the module honour check mode itself? If false, the runner skips it in check mode. */
   supportsCheck: boolean;
   run(args: A, ctx: ModuleContext): Promise<ModuleResult>;
