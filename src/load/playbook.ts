@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, ObiamError, ObiamErrors, type SourceLocation } from '../errors.js';
+import { controllerFileCandidates, lookupControllerFile } from '../modules/lib/controller-files.js';
 import { getModule, moduleNames } from '../modules/registry.js';
 import type { JsonSchema, ModuleDef } from '../modules/types.js';
 import type { Vars } from '../types.js';
@@ -615,19 +616,16 @@ class Loader {
     return errs.length ? undefined : args;
   }
 
-  /** copy/template/unarchive `src:` must exist on the controller (unless templated or remote). */
+  /** Arguments a module declares as controller files must exist (unless templated); the run looks in the same places. */
   checkSource(def: ModuleDef, args: Record<string, unknown>, where: Where, key: string, ctx: TaskCtx): void {
-    const kind = def.name === 'template' ? 'templates' : def.name === 'copy' || def.name === 'unarchive' ? 'files' : undefined;
-    const src = args.src;
-    if (!kind || typeof src !== 'string' || isTemplated(src) || args.remote_src === true || args.remote_src === 'yes') return;
-    if (def.name === 'unarchive' && /^[a-z]+:\/\//.test(src)) return;
-    const dir = this.playbookDir;
-    const candidates = path.isAbsolute(src)
-      ? [src]
-      : [...new Set([...(ctx.role ? [path.join(ctx.role.path, kind, src)] : []), path.join(dir, kind, src), path.join(dir, src), path.join(ctx.dir, src)])];
-    if (candidates.some((c) => existsSync(c))) return;
-    const sub = isMap(where.y.data) || Array.isArray(where.y.data) ? [key, 'src'] : [key];
-    this.err('E_SRC_NOT_FOUND', `${def.name}: src \`${src}\` not found`, where, sub, `looked in ${candidates.join(', ')}`, 'value');
+    for (const f of def.controllerFiles ?? []) {
+      const name = args[f.arg];
+      if (typeof name !== 'string' || isTemplated(name) || f.unless?.(args)) continue;
+      const search = { rolePath: ctx.role?.path, playbookDir: this.playbookDir, taskDir: path.dirname(where.y.file) };
+      if (lookupControllerFile(f.kind, name, search)) continue;
+      const sub = isMap(where.y.data) || Array.isArray(where.y.data) ? [key, f.arg] : [key];
+      this.err('E_SRC_NOT_FOUND', `${def.name}: ${f.arg} \`${name}\` not found`, where, sub, `looked in ${controllerFileCandidates(f.kind, name, search).join(', ')}`, 'value');
+    }
   }
 
   includeTasks(action: string, d: Map_, key: string, where: Where, ctx: TaskCtx, common: ReturnType<Loader['common']> & { role?: RoleContext }): TaskNode[] {

@@ -290,6 +290,7 @@ async function copyRemoteTree(ctx: ModuleContext, args: CopyArgs): Promise<Modul
 
 export const copyModule: ModuleDef<CopyArgs> = {
   name: 'copy',
+  controllerFiles: [{ arg: 'src', kind: 'files', unless: (a) => a.remote_src === true || a.remote_src === 'yes' }],
   aliases: ['ansible.builtin.copy'],
   supportsCheck: true,
   schema: {

@@ -22,6 +22,7 @@ export interface TemplateArgs {
 
 export const templateModule: ModuleDef<TemplateArgs> = {
   name: 'template',
+  controllerFiles: [{ arg: 'src', kind: 'templates' }],
   aliases: ['ansible.builtin.template'],
   supportsCheck: true,
   schema: {

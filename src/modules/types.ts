@@ -3,6 +3,7 @@
 import type { Connection } from '../transport/types.js';
 import type { FileDiff, ProbeReport } from '../events/types.js';
 import type { BecomeOptions, Vars } from '../types.js';
+import type { ControllerFileArg } from './lib/controller-files.js';
 
 /** A JSON Schema (draft-07 subset that ajv accepts). */
 export type JsonSchema = Record<string, unknown>;
@@ -61,6 +62,8 @@ export interface ModuleDef<A = Record<string, unknown>> {
   freeForm?: boolean;
   /** Runs on the controller without a connection (debug, set_fact, assert, fail, pause, meta). */
   controllerOnly?: boolean;
+  /** Arguments that name files on the controller (checked at load time, looked up by ctx.findFile). */
+  controllerFiles?: ControllerFileArg[];
   /** The module's `ansible_facts` become host variables (set_fact), not gathered facts (setup). */
   setsHostFacts?: boolean;
   /** Does the module honour check mode itself? If false, the runner skips it in check mode. */

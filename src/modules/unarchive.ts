@@ -131,6 +131,7 @@ function fail(msg: string, extra: Record<string, unknown> = {}): ModuleResult {
 
 export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
   name: 'unarchive',
+  controllerFiles: [{ arg: 'src', kind: 'files', unless: (a) => a.remote_src === true || a.remote_src === 'yes' || /^[a-z]+:\/\//.test(String(a.src)) }],
   aliases: ['ansible.builtin.unarchive'],
   supportsCheck: true,
   schema: {

@@ -1,10 +1,10 @@
 // The task executor: one task on one host -- when, loop, delegate_to, become, environment, the module
 // call with until/retries, changed_when/failed_when. It returns the result; what is reported goes
 // through the ResultSink (results.ts), so this file emits nothing itself.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, ObiamError, UnreachableError, type SourceLocation } from '../errors.js';
 import type { Task } from '../load/model.js';
+import { findControllerFile } from '../modules/lib/controller-files.js';
 import { getModule } from '../modules/registry.js';
 import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
 import { registerSecret } from '../redact.js';
@@ -250,19 +250,7 @@ function moduleContext(x: Exec, scope: VarScope, target: string, conn: Connectio
       all ??= scope.all();
       return all;
     },
-    findFile: (kind, name) => {
-      if (path.isAbsolute(name)) return name;
-      const dir = rs.opts.playbook.dir;
-      const candidates = [...(role ? [path.join(role.path, kind, name)] : []), path.join(dir, kind, name), path.join(dir, name)];
-      const hit = candidates.find((c) => existsSync(c));
-      if (!hit) {
-        throw new ObiamError('E_FILE_NOT_FOUND', `could not find '${name}' (looked in ${candidates.join(', ')})`, {
-          location: task.location,
-          remedy: `put the file under ${role ? `the role's ${kind}/ or ` : ''}${path.join(dir, kind)}`,
-        });
-      }
-      return hit;
-    },
+    findFile: (kind, name) => findControllerFile(kind, name, { rolePath: role?.path, playbookDir: rs.opts.playbook.dir, taskDir: path.dirname(task.location.file) }, task.location),
     render: (template, vars, name) => (vars ? rs.templater.render(template, vars, name) : scope.render(template, name ?? task.location)),
     log: (level, message) => sink.event({ event: 'verbose', level, host: target, message }),
     signal: rs.opts.signal,
