@@ -14,9 +14,9 @@ import { redact } from '../redact.js';
 import { createJsonReporter } from '../reporters/json.js';
 import { liveViewSupported } from '../reporters/live-view.js';
 import { createPlainReporter } from '../reporters/plain.js';
-import { setTasksFileLoader } from '../run/include.js';
 import { countStatus } from '../run/results.js';
 import { runPlaybook } from '../run/runner.js';
+import type { LoadTasksFile } from '../run/types.js';
 import { createRunRecorder, newRunId, recordFile, type RunRecorder } from '../state/run-record.js';
 import { stateDirFor } from '../state/state-dir.js';
 import { tagsAllow, type TagFilter } from '../run/tags.js';
@@ -199,7 +199,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   }
   const playbook = mergePlaybooks(books);
   // include_tasks files are read at run time, with the same vault secrets as the playbook.
-  setTasksFileLoader((file, opts) => loadTasksFile(file, { ...opts, vault, playbookDir: playbook.dir }));
+  const loadTasks: LoadTasksFile = (file, opts) => loadTasksFile(file, { ...opts, vault, playbookDir: playbook.dir });
   const extraVars = parseExtraVars(o.extraVars ?? [], { cwd: ctx.cwd, vault });
   const filter: TagFilter = { tags: parseTags(o.tags), skipTags: parseTags(o.skipTags) };
   // Mistakes that ansible-playbook also refuses before the first host: a limit matching nothing, no
@@ -247,7 +247,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
       })
     : undefined;
   try {
-    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder, step });
+    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks });
   } finally {
     guard?.release();
     step?.close();
@@ -263,10 +263,11 @@ interface RunParts {
   guard?: RollGuard;
   recorder: RunRecorder;
   step?: StepPrompt;
+  loadTasks: LoadTasksFile;
 }
 
 async function runWithReporters(playbook: Playbook, inventory: Inventory, o: PlaybookOptions, ctx: CliContext, parts: RunParts): Promise<number> {
-  const { extraVars, filter, loadWarnings, guard, recorder, step } = parts;
+  const { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks } = parts;
   const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
   const verbosity = o.verbose ?? 0;
   const bus = new EventBus();
@@ -310,6 +311,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       signal: ctx.signal,
       stopRequest: ctx.stopRequest,
       resume: guard?.resume,
+      loadTasksFile: loadTasks,
     });
     await bus.close();
     if (recorder.problem) ctx.err(`${redact(`[WARNING]: ${recorder.problem}`)}\n`);

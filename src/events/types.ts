@@ -21,27 +21,9 @@ export interface FileDiff {
   afterHeader?: string;
 }
 
-/** Requests sent through a load balancer while the run worked (the http_probe module). */
-export interface ProbeReport {
-  url: string;
-  requests: number;
-  failed: number;
-  /** Failures by kind: `HTTP 503`, `ECONNREFUSED`, `timeout` ... */
-  failures: Record<string, number>;
-  /** Sticky clients whose LB cookie changed (their session went to another node). */
-  sessionsMoved: number;
-  /** Requests answered per backend node (from the LB cookie or a node header), when it can be told. */
-  perNode: Record<string, number>;
-  durationMs: number;
-  /** Requests and failures per second of the probe (epoch ms of each second's start), for the HTML report. */
-  samples?: ProbeSample[];
-}
-
-export interface ProbeSample {
-  t: number;
-  requests: number;
-  failed: number;
-}
+// The probe's numbers are http_probe's own type; the event carries them.
+import type { ProbeReport } from '../modules/http-probe-report.js';
+export type { ProbeReport, ProbeSample } from '../modules/http-probe-report.js';
 
 export type RunEvent =
   | { event: 'run-start'; playbook: string; check: boolean; diff: boolean; time: number }

@@ -4,7 +4,7 @@
 // 5xx), sticky sessions moved to another node, requests per node. The rolls start one at their gate.
 import http from 'node:http';
 import https from 'node:https';
-import type { ProbeReport, ProbeSample } from '../events/types.js';
+import type { ProbeReport, ProbeSample } from './http-probe-report.js';
 import type { ModuleDef } from './types.js';
 
 export interface ProbeOptions {

@@ -1,7 +1,8 @@
 // The module contract. One file per module: argument schema, how it reads state, what it would
 // change (check/diff), and how it applies -- ideally all in one round trip on the connection.
 import type { Connection } from '../transport/types.js';
-import type { FileDiff, ProbeReport } from '../events/types.js';
+import type { FileDiff } from '../events/types.js';
+import type { ProbeReport } from './http-probe-report.js';
 import type { BecomeOptions, Vars } from '../types.js';
 import type { ControllerFileArg } from './lib/controller-files.js';
 

@@ -12,7 +12,6 @@ import type { Vars } from '../types.js';
 import { computeBatches } from './batches.js';
 import { flushHandlers, notify } from './handlers.js';
 import { displayName, playLevelVars, scopeFor } from './host-vars.js';
-import { loadIncludedTasks } from './include.js';
 import { copyRunOnce, finishTask, handleError, record, resultSink } from './results.js';
 import { Interrupted, StopPlay, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
 import { startAtMatches } from './start-at.js';
@@ -266,7 +265,9 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
     let nodes: TaskNode[];
     try {
       if (!existsSync(g.file)) throw new ObiamError('E_INCLUDE_NOT_FOUND', `included file not found: ${g.file}`, { location: node.location, remedy: 'check the path; it is relative to the including file' });
-      nodes = await loadIncludedTasks(g.file, node.role ?? inh.role);
+      const load = rs.opts.loadTasksFile;
+      if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
+      nodes = await load(g.file, { role: node.role ?? inh.role });
     } catch (e) {
       for (const h of g.hosts) handleError(rs, h, name, e, Date.now(), inh, false);
       continue;

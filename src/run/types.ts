@@ -1,7 +1,7 @@
 // What the CLI hands the runner, and what the runner hands back.
 import type { EventBus } from '../events/types.js';
 import type { Inventory } from '../load/inventory.js';
-import type { Playbook } from '../load/model.js';
+import type { Playbook, RoleContext, TaskNode } from '../load/model.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
@@ -35,9 +35,13 @@ export interface RunOptions {
   stopRequest?: AbortSignal;
   /** Continuing an interrupted run: hosts already done per play index (serial plays leave them out). */
   resume?: ResumeState;
+  /** Reads an include_tasks file at run time (the CLI hands in the playbook loader with its vault). */
+  loadTasksFile?: LoadTasksFile;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
 }
+
+export type LoadTasksFile = (file: string, opts: { role?: RoleContext }) => TaskNode[] | Promise<TaskNode[]>;
 
 export interface ResumeState {
   /** Play index (in run order) -> hosts that finished that play in the earlier run. */

@@ -7,7 +7,6 @@ import { EXIT } from '../../src/errors.js';
 import { clearSecrets } from '../../src/redact.js';
 import { registerVaultPlaintext } from '../../src/vault/vault.js';
 import type { ModuleDef } from '../../src/modules/types.js';
-import { setTasksFileLoader } from '../../src/run/include.js';
 import type { Task } from '../../src/load/model.js';
 import { block, cmd, handler, include, inventory, meta, play, playbook, runTest, task } from '../support/build.js';
 
@@ -455,21 +454,17 @@ describe('include_tasks', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'obr-inc-'));
     writeFileSync(path.join(dir, 'inner.yml'), 'placeholder');
     const loaded: string[] = [];
-    setTasksFileLoader((file) => {
+    const loadTasksFile = (file: string): Task[] => {
       loaded.push(file);
       return [task('command', { _raw_params: 'inner {{ item }} {{ extra_param }}' }, { name: 'inner' }) as Task];
-    });
-    try {
-      const pb = playbook([play({ tasks: [include('{{ which }}.yml', dir, { loop: ['one', 'two'], vars: { extra_param: 'p' } })], vars: { which: 'inner' } })]);
-      const r = await runTest(pb, inventory(['a', 'b']));
-      expect(r.transport.log('a')).toEqual(["'inner' 'one' 'p'", "'inner' 'two' 'p'"]);
-      expect(r.transport.log('b')).toEqual(["'inner' 'one' 'p'", "'inner' 'two' 'p'"]);
-      expect(loaded).toEqual([path.join(dir, 'inner.yml'), path.join(dir, 'inner.yml')]);
-      const missing = await runTest(playbook([play({ tasks: [include('missing.yml', dir)] })]), inventory(['a']));
-      expect(missing.exitCode).toBe(EXIT.HOST_FAILED);
-    } finally {
-      setTasksFileLoader(undefined);
-    }
+    };
+    const pb = playbook([play({ tasks: [include('{{ which }}.yml', dir, { loop: ['one', 'two'], vars: { extra_param: 'p' } })], vars: { which: 'inner' } })]);
+    const r = await runTest(pb, inventory(['a', 'b']), {}, { loadTasksFile });
+    expect(r.transport.log('a')).toEqual(["'inner' 'one' 'p'", "'inner' 'two' 'p'"]);
+    expect(r.transport.log('b')).toEqual(["'inner' 'one' 'p'", "'inner' 'two' 'p'"]);
+    expect(loaded).toEqual([path.join(dir, 'inner.yml'), path.join(dir, 'inner.yml')]);
+    const missing = await runTest(playbook([play({ tasks: [include('missing.yml', dir)] })]), inventory(['a']), {}, { loadTasksFile });
+    expect(missing.exitCode).toBe(EXIT.HOST_FAILED);
   });
 });
 

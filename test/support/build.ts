@@ -2,6 +2,7 @@
 import { EventBus, type HostCounts, type RunEvent } from '../../src/events/types.js';
 import type { Inventory } from '../../src/load/inventory.js';
 import type { Block, Handler, IncludeTasks, Meta, Play, Playbook, Task, TaskNode } from '../../src/load/model.js';
+import { loadTasksFile } from '../../src/load/playbook.js';
 import { runPlaybook } from '../../src/run/runner.js';
 import type { RunOptions } from '../../src/run/types.js';
 import { createLocalTransport } from '../../src/transport/local.js';
@@ -139,6 +140,8 @@ export async function runTest(
     tags: [],
     skipTags: [],
     verbosity: 0,
+    // include_tasks reads real files with the real loader unless a test hands in its own.
+    loadTasksFile: (file, o) => loadTasksFile(file, { ...o, playbookDir: pb.dir }),
     ...over,
   });
   const recapEv = events.find((e): e is Extract<RunEvent, { event: 'recap' }> => e.event === 'recap');
