@@ -77,3 +77,8 @@ export function moduleNames(): string[] {
 export function allModules(): ModuleDef<any>[] {
   return [...MODULES];
 }
+
+/** The module that gathers facts (what `gather_facts: true` runs), if one is registered. */
+export function factsModule(): ModuleDef<any> | undefined {
+  return MODULES.find((m) => m.gathersFacts);
+}

@@ -153,6 +153,7 @@ function globToRe(glob: string): RegExp {
 
 export const setupModule: ModuleDef<SetupArgs> = {
   name: 'setup',
+  gathersFacts: true,
   aliases: ['ansible.builtin.setup', 'gather_facts', 'ansible.builtin.gather_facts'],
   supportsCheck: true,
   schema: {

@@ -65,6 +65,8 @@ export interface ModuleDef<A = Record<string, unknown>> {
   controllerOnly?: boolean;
   /** Arguments that name files on the controller (checked at load time, looked up by ctx.findFile). */
   controllerFiles?: ControllerFileArg[];
+  /** The module gathers facts: the play's implicit `Gathering Facts` task calls it (setup). */
+  gathersFacts?: boolean;
   /** The module's `ansible_facts` become host variables (set_fact), not gathered facts (setup). */
   setsHostFacts?: boolean;
   /** Does the module honour check mode itself? If false, the runner skips it in check mode. */

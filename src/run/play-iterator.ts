@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import { EXIT, ObiamError, isObiamError } from '../errors.js';
 import type { Block, IncludeTasks, Meta, Play, Task, TaskNode } from '../load/model.js';
 import { patternWarnings, selectHosts } from '../load/patterns.js';
-import { getModule } from '../modules/registry.js';
+import { factsModule } from '../modules/registry.js';
 import type { Vars } from '../types.js';
 import { computeBatches } from './batches.js';
 import { flushHandlers, notify } from './handlers.js';
@@ -131,9 +131,9 @@ function inherit(node: Block | IncludeTasks, inh: Inherit): Inherit {
 async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
   const { play } = pr;
   const inh = playInherit(play);
-  const setup = getModule('setup');
+  const setup = factsModule();
   if (play.gatherFacts && setup) {
-    const gather: Task = { kind: 'task', name: 'Gathering Facts', module: 'setup', args: {}, when: [], tags: ['always'], vars: {}, notify: [], location: play.location };
+    const gather: Task = { kind: 'task', name: 'Gathering Facts', module: setup.name, args: {}, when: [], tags: ['always'], vars: {}, notify: [], location: play.location };
     await runNode(rs, gather, pr, inh, false, true);
   }
   const sections: TaskNode[][] = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
