@@ -2,7 +2,7 @@
 // the play being run). One object, handed to the play iterator, the task executor, results and handlers.
 import path from 'node:path';
 import { emptyCounts, type HostCounts, type HostStatus } from '../events/types.js';
-import type { Condition, Play, RoleContext } from '../load/model.js';
+import type { Play, RoleContext, Task } from '../load/model.js';
 import { groupsMap, hostVarsOf } from '../load/inventory-loader.js';
 import type { BackgroundJob } from '../modules/types.js';
 import { registerSecret } from '../redact.js';
@@ -17,22 +17,12 @@ export const OMIT = '__omit_place_holder__obiam';
 
 export type HostState = 'active' | 'failed' | 'unreachable' | 'rescuing';
 
-/** Keywords a block passes down to the tasks inside it. */
-export interface Inherit {
+/** Keywords a block passes down to the tasks inside it (the model's own fields), plus the walk's context. */
+type Passed = 'when' | 'tags' | 'become' | 'becomeUser' | 'becomeMethod' | 'ignoreErrors' | 'delegateTo' | 'runOnce' | 'noLog' | 'checkMode' | 'diff' | 'anyErrorsFatal';
+export interface Inherit extends Pick<Task, Passed> {
   blocks: Vars[];
-  when: Condition[];
-  tags: string[];
-  become?: boolean;
-  becomeUser?: string;
-  becomeMethod?: 'sudo' | 'su';
-  ignoreErrors?: boolean;
-  delegateTo?: string;
-  runOnce?: boolean;
-  noLog?: boolean;
-  checkMode?: boolean;
-  diff?: boolean;
+  /** Environment layers, outermost first (merged per task). */
   environment: (Record<string, string> | string)[];
-  anyErrorsFatal?: boolean;
   /** A failure here is caught by an enclosing block's rescue. */
   rescuable: boolean;
   includeParams?: Vars;
