@@ -239,7 +239,7 @@ describe('playbooks/site.yml on the lab', () => {
       for (const e of withDiff) {
         const diffs = e.diff as { path?: string; before: string; after: string }[];
         expect(diffs.length, `${e.host}: ${e.task}`).toBe(1);
-        expect(diffs[0]!.path).toBe(`${HOME}/repository/conf/deployment.toml`);
+        expect(diffs[0]!.path).toBe(`/opt/wso2/wso2-obiam-2.0.0/repository/conf/deployment.toml`);
         const parts = diffLines(diffs[0]!.before, diffs[0]!.after).filter((p) => p.added || p.removed);
         expect(parts.map((p) => `${p.added ? '+' : '-'}${p.value.trim()}`)).toEqual(['-"hazelcast.max.no.heartbeat.seconds" = "20"', '+"hazelcast.max.no.heartbeat.seconds" = "31"']);
       }
