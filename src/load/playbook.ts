@@ -363,7 +363,9 @@ class Loader {
     const role: RoleContext = {
       name,
       path: rolePath,
-      defaults: this.roleVars(rolePath, 'defaults'),
+      // A dependency's defaults are the role's too, below its own (Ansible: a common role in
+      // meta/main.yml dependencies provides variables shared by several roles).
+      defaults: { ...this.dependencyDefaults(rolePath, meta, [...chain, rolePath]), ...this.roleVars(rolePath, 'defaults') },
       vars: this.roleVars(rolePath, 'vars'),
       params,
     };
@@ -381,6 +383,22 @@ class Loader {
     if (Object.keys(kw).length === 0) return [...nodes, ...own];
     const block: Block = { kind: 'block', block: own, rescue: [], always: [], ...this.common(kw, where), role };
     return [...nodes, block];
+  }
+
+  /** Defaults of every role in meta/main.yml dependencies (deepest first), quietly: roleEntry reports bad entries. */
+  dependencyDefaults(rolePath: string, meta: LoadedYaml | undefined, chain: string[]): Vars {
+    const deps = meta && isMap(meta.data) && Array.isArray(meta.data.dependencies) ? meta.data.dependencies : [];
+    const out: Vars = {};
+    for (const dep of deps) {
+      const name = typeof dep === 'string' ? dep : isMap(dep) ? String(dep.role ?? dep.name ?? '') : '';
+      const envPath = (process.env.OBIAM_ROLES_PATH ?? process.env.ANSIBLE_ROLES_PATH ?? '').split(':').filter(Boolean);
+      // The search list of findRole (which reports a role that is not found).
+      const candidates = [path.join(rolePath, 'roles'), path.join(this.playbookDir, 'roles'), ...(this.opts.rolesPath ?? []), ...envPath, rolePath].map((b) => path.resolve(b, name));
+      const hit = name && !isTemplated(name) ? candidates.find((c) => existsSync(c) && statSync(c).isDirectory()) : undefined;
+      if (!hit || chain.includes(hit)) continue;
+      Object.assign(out, this.dependencyDefaults(hit, this.roleFile(hit, 'meta', 'main.yml'), [...chain, hit]), this.roleVars(hit, 'defaults'));
+    }
+    return out;
   }
 
   findRole(name: string, where: Where, dir: string): string | undefined {

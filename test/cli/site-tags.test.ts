@@ -26,7 +26,12 @@ describe('site.yml tags', () => {
     expect(tasks.some((t) => t.startsWith('preflight : '))).toBe(true);
     expect(tasks.some((t) => t.startsWith('configure : '))).toBe(true);
     expect(tasks.some((t) => t.startsWith('service : '))).toBe(true);
-    expect(tasks.filter((t) => /^(jdk|product|loadbalancer|storage_server) : /.test(t))).toEqual([]);
+    expect(tasks.filter((t) => /^(jdk|product|storage_server) : /.test(t))).toEqual([]);
+    // Of the loadbalancer role only the node's drain and return (tasks_from drain.yml / ready.yml), which
+    // the rolling restart uses; the LB play itself is not selected.
+    const lbTasks = tasks.filter((t) => t.startsWith('loadbalancer : ')).map((t) => t.split('\t')[0]);
+    expect(lbTasks).toContain('loadbalancer : Drain the node on the load balancer');
+    expect(lbTasks.filter((t) => /^loadbalancer : (HAProxy configuration|nginx configuration|PEM bundle for HAProxy|Load balancer package)$/.test(t))).toEqual([]);
   });
 
   it('each documented tag selects tasks beyond preflight', async () => {

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ObiamErrors } from '../../src/errors.js';
 import { loadInventory } from '../../src/load/inventory-loader.js';
-import type { Handler, Play, Task, TaskNode } from '../../src/load/model.js';
+import type { Block, Handler, Play, Task, TaskNode } from '../../src/load/model.js';
 import { loadPlaybook, loadTasksFile, parseFreeForm } from '../../src/load/playbook.js';
 import { parseYaml } from '../../src/load/yaml.js';
+import type { Vars } from '../../src/types.js';
 
 const GOOD = path.resolve('test/fixtures/playbooks/good');
 const root = mkdtempSync(path.join(tmpdir(), 'obr-playbook-'));
@@ -380,10 +381,10 @@ describe('roles', () => {
     ]);
   });
 
-  it('gives each role task its role context: defaults, vars and params (entry keys and `vars:`)', () => {
+  it('gives each role task its role context: defaults (its meta dependencies\' below its own), vars and params (entry keys and `vars:`)', () => {
     expect(plain(web!.roles)).toEqual([
       { name: 'dep', path: 'roles/dep', defaults: { dep_level: 'low' }, vars: {}, params: {} },
-      { name: 'base', path: 'roles/base', defaults: { base_port: 80, base_name: 'default' }, vars: { base_fixed: true }, params: {} },
+      { name: 'base', path: 'roles/base', defaults: { dep_level: 'low', base_port: 80, base_name: 'default' }, vars: { base_fixed: true }, params: {} },
       { name: 'web', path: 'roles/web', defaults: { web_port: 80 }, vars: {}, params: { web_port: 8443, web_tls: true } },
     ]);
     expect(web!.roleTasks[1]!.role).toBe(web!.roles[1]);
@@ -412,6 +413,23 @@ describe('roles', () => {
         rescue: [],
         always: [],
       },
+    ]);
+  });
+
+  it("a role's own defaults win over those of its dependencies, which win over theirs (a defaults-only role shares variables)", () => {
+    const [p] = plays({
+      'site.yml': '- hosts: all\n  roles: [app]\n',
+      'roles/common/defaults/main.yml': 'shared: common\nport: 1\nlevel: common\n',
+      'roles/mid/meta/main.yml': 'dependencies: [common]\n',
+      'roles/mid/defaults/main.yml': 'level: mid\n',
+      'roles/app/meta/main.yml': 'dependencies: [mid]\n',
+      'roles/app/defaults/main.yml': 'port: 2\n',
+      'roles/app/tasks/main.yml': '- debug: msg={{ shared }}\n',
+    });
+    expect(p!.roles.map((r) => [r.name, r.defaults])).toEqual([
+      ['common', { shared: 'common', port: 1, level: 'common' }],
+      ['mid', { shared: 'common', port: 1, level: 'mid' }],
+      ['app', { shared: 'common', port: 2, level: 'mid' }],
     ]);
   });
 
@@ -534,30 +552,44 @@ function projectPlaybooks(): string {
 
 describe('the project playbooks', () => {
   const dir = projectPlaybooks();
-  const siteDefaults = parseYaml(readFileSync(path.join(dir, 'roles', 'site-defaults.yml'), 'utf8'), 'site-defaults.yml').data;
+  const defaultsOf = (role: string): Vars => (parseYaml(readFileSync(path.join(dir, 'roles', role, 'defaults', 'main.yml'), 'utf8'), `${role}/defaults/main.yml`).data ?? {}) as Vars;
 
-  it('site.yml loads with no error, every role resolved with the site defaults', () => {
+  it('site.yml loads with no error, every role resolved with its own defaults over those of common', () => {
     // The dev inventory is an OB KM cluster: the plays for `obiam:obkm` warn about the absent group.
     const inventory = loadInventory([path.resolve('examples/inventory/dev.yml')]);
     const { playbook, warnings } = loadPlaybook(path.join(dir, 'site.yml'), { inventory });
-    expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 24, 53].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
+    expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 24, 47].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
     expect(playbook.plays.map((p) => [p.name, p.roles.map((r) => r.name)])).toEqual([
-      ['Preflight (read only; any failure stops the run)', ['preflight']],
-      ['Shared storage server', ['storage_server']],
-      ['Product nodes', ['jdk', 'product', 'configure', 'shared_storage', 'service']],
-      ['Load balancer', ['loadbalancer']],
-      ['Rolling restart of nodes whose configuration changed', ['service']],
+      ['Preflight (read only; any failure stops the run)', ['common', 'preflight']],
+      ['Shared storage server', ['common', 'storage_server']],
+      ['Product nodes', ['common', 'jdk', 'product', 'configure', 'shared_storage', 'service']],
+      ['Load balancer', ['common', 'loadbalancer']],
+      ['Rolling restart of nodes whose configuration changed', ['common', 'service', 'loadbalancer', 'loadbalancer']],
       ['Where the cluster answers', []],
     ]);
     for (const p of playbook.plays) {
       for (const r of p.roles) {
         expect(r.path).toBe(path.join(dir, 'roles', r.name));
-        expect(r.defaults).toEqual(siteDefaults);
+        expect(r.defaults).toEqual(r.name === 'common' ? defaultsOf('common') : { ...defaultsOf('common'), ...defaultsOf(r.name) });
       }
     }
+    // Shared variables come from common (a meta dependency of every role), the role's own from its file.
+    const service = playbook.plays[2]!.roles.find((r) => r.name === 'service')!;
+    expect([service.defaults.ob_home, service.defaults.ob_start_timeout]).toEqual([defaultsOf('common').ob_home, 300]);
+    expect(defaultsOf('service').ob_home).toBeUndefined();
     const restart = playbook.plays[4]!;
-    expect([restart.serial, restart.roles[0]!.params]).toEqual([[1], { ob_service_action: 'restart' }]);
-    expect(restart.roleTasks.map((t) => [t.kind, t.when])).toEqual([['block', ['product_restart_needed | default(false) | bool']]]);
+    expect(restart.serial).toEqual([1]);
+    // Nodes with nothing to restart leave the play first (meta: end_host), the others run restart.yml.
+    expect(restart.tasks.map((t) => [t.kind, t.when])).toEqual([
+      ['meta', ['not (product_restart_needed | default(false) | bool)']],
+      ['block', ['product_restart_needed | default(false) | bool']],
+    ]);
+    const restartBlock = restart.tasks[1] as Block;
+    expect(restartBlock.block.every((t) => t.role?.name === 'service' && t.role.params.ob_service_action === 'restart')).toBe(true);
+    // restart.yml's drain and ready are the loadbalancer role's tasks.
+    const names = (list: TaskNode[]): string[] => list.flatMap((t) => (t.kind === 'block' ? names([...t.block, ...t.rescue]) : [`${t.role?.name}:${t.name ?? ''}`]));
+    expect(names(restartBlock.block)).toContain('loadbalancer:Drain the node on the load balancer');
+    expect(names(restartBlock.block)).toContain('loadbalancer:A request through the load balancer reaches this node');
   });
 
   it('every notify of site.yml names a handler of its play', () => {

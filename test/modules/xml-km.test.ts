@@ -24,7 +24,9 @@ const ROLE_TASKS = path.resolve('playbooks/roles/configure/tasks/obkm.yml');
 const PACK = path.resolve('lab-product/pack/obkm');
 const NODES = { km1: '10.0.0.11', km2: '10.0.0.12', km3: '10.0.0.13' };
 
-const siteDefaults = (): Vars => parseYaml(readFileSync(path.resolve('playbooks/roles/site-defaults.yml'), 'utf8'), 'site-defaults.yml').data as Vars;
+// The configure role's defaults over those of common (its meta dependency), as the loader merges them.
+const roleDefaults = (role: string): Vars => parseYaml(readFileSync(path.resolve(`playbooks/roles/${role}/defaults/main.yml`), 'utf8'), `${role}/defaults/main.yml`).data as Vars;
+const siteDefaults = (): Vars => ({ ...roleDefaults('common'), ...roleDefaults('configure') });
 
 function clusterVars(home: string, over: Vars = {}): Vars {
   const defaults = siteDefaults();

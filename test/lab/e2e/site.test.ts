@@ -3,14 +3,17 @@
 // form one cluster, sticky through the LB, sharing userstores; a second run changes nothing;
 // then OB KM 1.5.0 on 2 nodes. Artifacts come from scripts/lab-artifacts.sh.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { diffLines } from 'diff';
 import { parse as parseToml } from 'smol-toml';
 import { replaceUrlHosts } from '../../../src/modules/toml.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
-import { BUILD, SITE, VAULT, changedTasks, get, health, overlay, tasks, until } from './cluster.js';
+import { BUILD, SITE, VAULT, changedTasks, get, health, inHost, overlay, tasks, until } from './cluster.js';
+import { compareKmHome, kmExpected, KM_FILES, readKmHome, type KmHome } from '../../support/km-files.js';
 import { REPO, runCli, sum, type CliRun } from './run-cli.js';
 import { ownLabName } from '../lab-fixture.js';
 
@@ -39,9 +42,73 @@ const OWNED = [
 ];
 /** URL keys whose host the inventory owns, by the host that replaces the pack's. */
 const URL_HOSTS: [RegExp, string][] = [
+  [/^open_banking\.berlin\.sca\.oauth_metadata_endpoint$|^open_banking\.au\.metadata_cache\.(dcr_internal_url|token_revocation_url)$/, 'obiam.lab'],
   [/^apim\.gateway\.environment\[0\]\.|^apim\.throttling\.url_group\[0\]\.traffic|^open_banking\.uk\.(account|payment|funds)|^open_banking\.event_notifications\.api_url|^open_banking\.berlin\.(.*_link|sca\..*_endpoint)$/, 'apim.obiam.lab'],
   [/^authentication\.adaptive\.event_publisher\.url$|^open_banking\.bi_server\..*(server_url|_url)$/, 'analytics.obiam.lab'],
 ];
+
+/**
+ * Keys of a pack's deployment.toml lost or changed by the deployment (empty = as it must be): every
+ * key of the pack is still there, and each one the inventory does not own has the pack's value (URL
+ * keys whose host the inventory owns: the pack's URL with that host).
+ */
+function tomlProblems(packText: string, deployedText: string): { problems: string[]; deployed: Map<string, string> } {
+  const deployed = leaves(parseToml(deployedText));
+  const pack = leaves(parseToml(packText));
+  const problems = [...pack.keys()].filter((k) => !deployed.has(k)).map((k) => `lost: ${k}`);
+  const rehost = (v: unknown, host: string): unknown => (typeof v === 'string' ? replaceUrlHosts(v, host) : Array.isArray(v) ? v.map((x) => rehost(x, host)) : v);
+  for (const [k, v] of pack) {
+    if (!deployed.has(k) || OWNED.some((re) => re.test(k))) continue;
+    const host = URL_HOSTS.find(([re]) => re.test(k))?.[1];
+    const want = host ? JSON.stringify(rehost(JSON.parse(v), host)) : v;
+    if (deployed.get(k) !== want) problems.push(`${k}: pack ${v}, expected ${want}, deployed ${deployed.get(k)}`);
+  }
+  return { problems, deployed };
+}
+
+const HOME = '/opt/wso2/current';
+
+/** Checksum, mode, owner and mtime of every file a deployment writes on a node or the LB. */
+function snapshot(h: LabHost): string {
+  return inHost(
+    h,
+    `for d in ${HOME}/bin ${HOME}/lib ${HOME}/repository/conf ${HOME}/repository/components ${HOME}/repository/resources /etc/init.d /etc/sysctl.d /etc/security /etc/haproxy /etc/ssl/obiam /etc/nginx; do
+       [ -e "$d" ] && find -L "$d" -type f -exec sh -c 'for f; do printf "%s %s\\n" "$(stat -c "%n %a %U %Y" "$f")" "$(md5sum < "$f")"; done' _ {} +
+     done; md5sum /etc/hosts; readlink /opt/wso2/current || true`,
+  );
+}
+
+/** The variables kmExpected reads, as the roles see them on `host` (role defaults < inventory < -e). */
+const KM_VARS = [
+  'ob_public_hostname', 'ob_km_public_url', 'ob_datasources', 'ob_db_pool_options', 'ob_port_offset', 'ob_keystore_name',
+  'ob_keystore_type', 'ob_keystore_alias', 'ob_keystore_password', 'ob_keystore_key_password', 'ob_truststore_name',
+  'ob_truststore_type', 'ob_truststore_password', 'ob_proxy_port', 'lb_http_port', 'ob_node_addresses', 'ob_cluster_domain',
+  'ob_node_address', 'ob_cluster_port', 'ob_user_store_kind', 'ob_admin_username', 'ob_admin_password', 'ob_ldap_user_store_class',
+  'ob_ldap_properties', 'ob_ldap_bind_password', 'ob_km_identity_endpoints', 'ob_km_authentication_endpoints', 'ob_km_apim_url',
+  'ob_km_apim_gateway_url', 'ob_km_analytics_url', 'ob_km_analytics_auth_url', 'ob_km_conf_json', 'ob_hazelcast_properties',
+];
+async function roleVars(lab: LabInfo, args: string[], host: LabHost): Promise<Record<string, unknown>> {
+  // A role whose defaults are those of every site role, so the variables render as the roles see them.
+  const dir = mkdtempSync(path.join(tmpdir(), 'obr-probe-'));
+  const defaults = path.join(dir, 'roles/probe/defaults/main');
+  mkdirSync(defaults, { recursive: true });
+  mkdirSync(path.join(dir, 'roles/probe/tasks'));
+  const roles = path.join(REPO, 'playbooks/roles');
+  for (const r of readdirSync(roles).sort()) {
+    const f = path.join(roles, r, 'defaults/main.yml');
+    try {
+      readFileSync(f);
+    } catch {
+      continue;
+    }
+    symlinkSync(f, path.join(defaults, `${r === 'common' ? '00' : '10'}-${r}.yml`));
+  }
+  writeFileSync(path.join(dir, 'roles/probe/tasks/main.yml'), `- copy:\n    dest: /tmp/obr-probe.json\n    content: "{{ {${KM_VARS.map((v) => `'${v}': ${v}`).join(', ')}} | to_json }}"\n`);
+  writeFileSync(path.join(dir, 'probe.yml'), `- hosts: ${host.name}\n  gather_facts: false\n  roles: [probe]\n`);
+  const r = await runCli([path.join(dir, 'probe.yml'), ...args, '--json']);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  return JSON.parse(inHost(host, 'cat /tmp/obr-probe.json; rm -f /tmp/obr-probe.json')) as Record<string, unknown>;
+}
 
 function failureText(run: CliRun, host: string): string {
   return run.events
@@ -150,19 +217,43 @@ describe('playbooks/site.yml on the lab', () => {
       expect(second.events.some((e) => e.task === 'Service stopped' && e.status !== 'skipped')).toBe(false);
     }, 300_000);
 
-    it('deployment.toml keeps every vendor key of the pack; the owned ones have the inventory values', async () => {
-      const read = await tasks(lab, nodes[0].name, '    - command: cat /opt/wso2/current/repository/conf/deployment.toml\n');
-      const deployedText = String((read.events.find((e) => e.event === 'host-result' && e.host === nodes[0].name)?.result as { stdout?: string })?.stdout);
-      const deployed = leaves(parseToml(deployedText));
-      const pack = leaves(parseToml(readFileSync(path.join(REPO, 'lab-product/pack/obiam/spec/uk/repository/conf/deployment.toml'), 'utf8')));
-      const lost = [...pack.keys()].filter((k) => !deployed.has(k));
-      expect(lost, 'vendor keys lost').toEqual([]);
-      const rehost = (v: unknown, host: string): unknown => (typeof v === 'string' ? replaceUrlHosts(v, host) : Array.isArray(v) ? v.map((x) => rehost(x, host)) : v);
-      for (const [k, v] of pack) {
-        if (OWNED.some((re) => re.test(k))) continue;
-        const host = URL_HOSTS.find(([re]) => re.test(k))?.[1];
-        expect(deployed.get(k), k).toBe(host ? JSON.stringify(rehost(JSON.parse(v), host)) : v);
+    it('--check --diff on the converged cluster: exit 0, nothing to change, nothing written', async () => {
+      const hosts = [...nodes.slice(0, 3), lb];
+      const before = hosts.map(snapshot);
+      const run = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '--check', '--diff'], { timeoutMs: 300_000 });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(sum(run.recap, 'changed'), changedTasks(run)).toBe(0);
+      expect(run.events.filter((e) => e.event === 'host-result' && (e.diff?.length ?? 0) > 0).map((e) => `${e.host}: ${e.task}`)).toEqual([]);
+      expect(hosts.map(snapshot)).toEqual(before);
+    }, 300_000);
+
+    it('--check --diff after one inventory change shows that one line on each node and writes nothing', async () => {
+      const hosts = [...nodes.slice(0, 3), lb];
+      const before = hosts.map(snapshot);
+      // One Hazelcast setting differs from the inventory: 20 -> 31 seconds.
+      const hz = { 'hazelcast.shutdownhook.enabled': 'false', 'hazelcast.logging.type': 'log4j', 'hazelcast.heartbeat.interval.seconds': '1', 'hazelcast.max.no.heartbeat.seconds': '31', 'hazelcast.master.confirmation.interval.seconds': '5', 'hazelcast.max.no.master.confirmation.seconds': '30' };
+      const run = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', '--check', '--diff', '-e', JSON.stringify({ ob_hazelcast_properties: hz })], { timeoutMs: 300_000 });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const withDiff = run.events.filter((e) => e.event === 'host-result' && !e.isItem && (e.diff?.length ?? 0) > 0);
+      expect(withDiff.map((e) => e.host).sort()).toEqual(nodes.slice(0, 3).map((n) => n.name).sort());
+      for (const e of withDiff) {
+        const diffs = e.diff as { path?: string; before: string; after: string }[];
+        expect(diffs.length, `${e.host}: ${e.task}`).toBe(1);
+        expect(diffs[0]!.path).toBe(`/opt/wso2/wso2-obiam-2.0.0/repository/conf/deployment.toml`);
+        const parts = diffLines(diffs[0]!.before, diffs[0]!.after).filter((p) => p.added || p.removed);
+        expect(parts.map((p) => `${p.added ? '+' : '-'}${p.value.trim()}`)).toEqual(['-"hazelcast.max.no.heartbeat.seconds" = "20"', '+"hazelcast.max.no.heartbeat.seconds" = "31"']);
       }
+      // Besides that edit, the run only reports the rolling restart the change would cause.
+      const changed = [...new Set(run.events.filter((e) => e.event === 'host-result' && !e.isItem && e.status === 'changed').map((e) => e.task as string))].sort();
+      expect(changed, changedTasks(run)).toEqual(['Restart of the node (check mode: not done)', withDiff[0]!.task as string].sort());
+      expect(hosts.map(snapshot)).toEqual(before);
+      for (const n of nodes.slice(0, 3)) expect((await health(n)).members.length).toBe(3);
+    }, 300_000);
+
+    it('deployment.toml keeps every vendor key of the pack; the owned ones have the inventory values', async () => {
+      const deployedText = inHost(nodes[0], `cat ${HOME}/repository/conf/deployment.toml`);
+      const { problems, deployed } = tomlProblems(readFileSync(path.join(REPO, 'lab-product/pack/obiam/spec/uk/repository/conf/deployment.toml'), 'utf8'), deployedText);
+      expect(problems, 'vendor keys lost or changed').toEqual([]);
       const n1 = nodes[0];
       expect(deployed.get('server.hostname')).toBe('"obiam.lab"');
       expect(deployed.get('server.node_ip')).toBe(JSON.stringify(n1.ip));
@@ -228,6 +319,58 @@ describe('playbooks/site.yml on the lab', () => {
     }, 600_000);
   });
 
+  describe('OB IAM packs of the Berlin and AU specs, one node each', () => {
+    // The third node, alone (the others stopped): its home is removed and the pack of the spec
+    // deployed with -l, so the LB and the other nodes are left alone.
+    const redeploy = async (spec: 'berlin' | 'au', packDir: string): Promise<CliRun> => {
+      const n3 = nodes[2]!;
+      await tasks(lab, nodes.slice(0, 3).map((n) => n.name).join(':'), '    - service: { name: wso2obiam, state: stopped }\n');
+      inHost(n3, 'rm -rf /opt/wso2');
+      const run = await runCli([
+        SITE, '-i', lab.inventoryFile, '-i', overlay('obiam', [n3]), ...VAULT, '--json', '-l', n3.name,
+        '-e', `ob_spec=${spec}`, '-e', `ob_pack_file=${packDir}/wso2-obiam-2.0.0.zip`,
+      ], { timeoutMs: 300_000 });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const h = await health(n3);
+      expect(h.status).toBe('UP');
+      expect(h.members).toEqual([`${n3.ip}:4000`]);
+      return run;
+    };
+
+    it('Berlin, with the vendor-shaped file of an overlay (lab-artifacts.sh --conf-from): every key kept, only owned ones differ', async () => {
+      // A vendor-shaped deployment.toml: the Berlin pack's, plus settings and comments of the kind a
+      // vendor file carries that the stand-in pack does not have.
+      const vendor = mkdtempSync(path.join(tmpdir(), 'obr-vendor-'));
+      mkdirSync(path.join(vendor, 'repository/conf'), { recursive: true });
+      const text = readFileSync(path.join(REPO, 'lab-product/pack/obiam/spec/berlin/repository/conf/deployment.toml'), 'utf8')
+        + '\n# Vendor settings kept by the deployment (not owned by the inventory).\n[open_banking.berlin.vendor_extension]\nretry_count = 7\nlabels = ["a", "b"]\n\n[[event_listener]]\nid = "vendor_listener"\ntype = "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler"\nname = "com.example.VendorListener"\norder = 977\nenable = true\n';
+      writeFileSync(path.join(vendor, 'repository/conf/deployment.toml'), text);
+      const out = mkdtempSync(path.join(tmpdir(), 'obr-berlin-'));
+      const built = execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh'), '--out', out, '--obiam-spec', 'berlin', '--conf-from', `obiam=${vendor}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(built).toContain('wso2-obiam-2.0.0.zip');
+      await redeploy('berlin', out);
+      const { problems, deployed } = tomlProblems(text, inHost(nodes[2]!, `cat ${HOME}/repository/conf/deployment.toml`));
+      expect(problems, 'vendor keys lost or changed').toEqual([]);
+      expect(deployed.get('open_banking.deployed_spec')).toBe('"Berlin"');
+      expect(deployed.get('open_banking.berlin.vendor_extension.retry_count')).toBe('7');
+      expect(deployed.get('server.hostname')).toBe('"obiam.lab"');
+      expect(deployed.get('open_banking.berlin.sca.oauth_metadata_endpoint')).toMatch(/^"https:\/\/obiam\.lab[:/]/);
+      expect(deployed.get('clustering.members')).toBe(JSON.stringify([`${nodes[2]!.ip}:4000`]));
+    }, 400_000);
+
+    it('AU: every key kept, only owned ones differ, and the stand-in started with it', async () => {
+      const out = mkdtempSync(path.join(tmpdir(), 'obr-au-'));
+      execFileSync('bash', [path.join(REPO, 'lab-product/build.sh'), '--out', out, '--obiam-spec', 'au'], { stdio: 'pipe' });
+      await redeploy('au', out);
+      const pack = readFileSync(path.join(REPO, 'lab-product/pack/obiam/spec/au/repository/conf/deployment.toml'), 'utf8');
+      const { problems, deployed } = tomlProblems(pack, inHost(nodes[2]!, `cat ${HOME}/repository/conf/deployment.toml`));
+      expect(problems, 'vendor keys lost or changed').toEqual([]);
+      expect(deployed.get('open_banking.deployed_spec')).toBe('"AU"');
+      expect(deployed.get('open_banking.au.metadata_cache.token_revocation_url')).toMatch(/^"https:\/\/obiam\.lab:9446\//);
+      expect(inHost(nodes[2]!, `cat ${HOME}/repository/logs/wso2carbon.log`)).toContain('WSO2 Carbon started');
+    }, 400_000);
+  });
+
   describe('OB KM 1.5.0 on 2 nodes behind nginx', () => {
     it('deploys a 2-member cluster, and a second run changes nothing', async () => {
       await tasks(lab, nodes.slice(0, 3).map((n) => n.name).join(':'), '    - service: { name: wso2obiam, state: stopped }\n');
@@ -251,6 +394,16 @@ describe('playbooks/site.yml on the lab', () => {
       const second = await runCli([SITE, '-i', lab.inventoryFile, '-i', inv, ...VAULT, '--json', ...nginx], { timeoutMs: 300_000 });
       expect(second.code, second.stdout + second.stderr).toBe(0);
       expect(sum(second.recap, 'changed'), `${changedTasks(second)}\nFIRST RUN:\n${changedTasks(run)}`).toBe(0);
+
+      // Every KM file on each node against the pack's original: owned settings have the inventory's
+      // values, everything else (elements, attributes, comments, other lines) is as the pack ships it.
+      const pack = readKmHome(path.join(REPO, 'lab-product/pack/obkm'));
+      for (const n of two) {
+        const deployed: KmHome = Object.fromEntries(KM_FILES.map((f) => [f, inHost(n, `cat ${HOME}/${f}`)]));
+        const v = await roleVars(lab, ['-i', lab.inventoryFile, '-i', inv, ...VAULT, ...nginx], n);
+        expect(v.ob_node_address).toBe(n.ip);
+        expect(compareKmHome(pack, deployed, kmExpected(v)), n.name).toEqual([]);
+      }
     }, 900_000);
   });
 });
