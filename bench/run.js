@@ -357,11 +357,11 @@ async function main() {
   doc.targets = evaluateTargets(sizes, groups, runs, opts, doc);
   doc.finishedAt = new Date().toISOString();
   if (failure) doc.error = String(failure.message ?? failure);
-  if (groups.length) {
+  if (doc.targets.length) {
     log('== targets');
     for (const t of doc.targets) log(`  ${t.met === null ? 'n/a    ' : t.met ? 'MET    ' : 'NOT MET'}  ${t.target}: ${t.figure}`);
   }
-  const file = runs.length ? writeJson(repo, doc) : null;
+  const file = runs.length || doc.startup ? writeJson(repo, doc) : null;
   if (file) log(`\nresults: ${path.relative(repo, file)}`);
   if (failure || opts.keepLogs) log(`logs, playbooks and configs kept in ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, ObiamError } from '../errors.js';
@@ -506,6 +507,13 @@ async function startLatencyRelay(st: LabState, hostPubs: string[]): Promise<void
   const rec = { pid: child.pid, start, what: 'latency relay' };
   st.created.pids.push(rec);
   save(st);
+  // A wire does not wait for a CPU: on a busy machine the relay's timers would otherwise fire late and
+  // add the scheduler's delay to every hop. Best effort (root may raise priority; others keep 0).
+  try {
+    setPriority(child.pid, -10);
+  } catch {
+    // not permitted: the delay is then at least as long as asked, only less exact
+  }
   const end = Date.now() + 15_000;
   while (!existsSync(`${cfgFile}.ready`)) {
     if (!isAlive(rec) || Date.now() > end) {
