@@ -8,10 +8,11 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bridgeTxBytes, hostsCpuS, hostsLastPid, labDown, labUp, maxLabNodes, sshAll, sshArgs, writeInventory } from './lib/lab.js';
+import { bridgeTxBytes, hostsCpuS, hostsLastPid, labDown, labExists, labUp, maxLabNodes, sshAll, sshArgs, writeInventory } from './lib/lab.js';
 import { killRunning, runCmd, TIME_BIN } from './lib/measure.js';
+import { measureStartup } from './lib/startup.js';
 import { parseOptions, usage } from './lib/options.js';
-import { fmt, groupTable, pairRatios, summarize, writeJson } from './lib/report.js';
+import { fmt, groupTable, pairRatios, summarize, table, writeJson } from './lib/report.js';
 import { ANSIBLE_PLAYBOOK, probeMitogen, runTool, toolSettings } from './lib/tools.js';
 import { TARGET_DIR, writeCopyPlaybook, writeMixedPlaybook } from './lib/workloads.js';
 
@@ -19,11 +20,13 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Sizes from the issue; --quick is a smoke run of about a minute. */
 const SIZES = {
-  full: { a: { hosts: [10, 50], tasks: 50 }, b: { hosts: [10], sizeMiB: 150 }, c: { hosts: [10, 50, 200], tasks: 10 } },
-  quick: { a: { hosts: [5], tasks: 10 }, b: { hosts: [5], sizeMiB: 20 }, c: { hosts: [5, 10, 20], tasks: 10 } },
+  full: { a: { hosts: [10, 50], tasks: 50 }, b: { hosts: [10], sizeMiB: 150 }, c: { hosts: [10, 50, 200], tasks: 10 }, d: { hosts: [10], tasks: 50, rtts: [0, 5, 20, 50] }, e: { hosts: [1], samples: 5 } },
+  quick: { a: { hosts: [5], tasks: 10 }, b: { hosts: [5], sizeMiB: 20 }, c: { hosts: [5, 10, 20], tasks: 10 }, d: { hosts: [5], tasks: 10, rtts: [0, 20] }, e: { hosts: [1], samples: 3 } },
 };
 
 class Interrupted extends Error {}
+/** The lab name of this run (--lab), for the last-resort teardown. */
+let labName = 'bench';
 let interrupted = false;
 const log = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -70,6 +73,8 @@ function planSizes(opts, maxNodes, notes) {
       if (n > maxNodes) notes.push(`workload ${w}: ${n} hosts requested, but a lab holds at most ${maxNodes} nodes (MAX_NODES in src/lab/plan.ts): ran at ${maxNodes}`);
     }
     plan[w] = { ...base[w], hosts };
+    if (w === 'd' && opts.rtts) plan[w].rtts = opts.rtts;
+    if (w === 'e') plan[w].hosts = [1];
   }
   return plan;
 }
@@ -105,6 +110,7 @@ async function main() {
   let opts;
   try { opts = parseOptions(process.argv.slice(2)); } catch (e) { process.stderr.write(`bench: ${e.message}\n${usage()}\n`); return 5; }
   if (opts.help) { log(usage()); return 0; }
+  labName = opts.lab;
 
   const pre = await preflight();
   if (pre.problems.length) { for (const p of pre.problems) process.stderr.write(`bench: ${p}\n`); return 1; }
@@ -113,7 +119,10 @@ async function main() {
   if (!pre.ansibleCore) notes.push(`${ANSIBLE_PLAYBOOK} not found: the Ansible columns are skipped (apt-get install -y ansible-core)`);
   const maxNodes = await maxLabNodes(repo);
   const sizes = planSizes(opts, maxNodes, notes);
-  const labHosts = Math.max(...Object.values(sizes).flatMap((s) => s.hosts));
+  // d runs on labs of its own (one per RTT); the main lab holds the largest of the other workloads.
+  const labHosts = Math.max(1, ...Object.entries(sizes).filter(([w]) => w !== 'd').flatMap(([, s]) => s.hosts));
+  const LAB = opts.lab;
+  const LAB_D = `${LAB}-d`;
   const startedAt = new Date().toISOString();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'obiam-bench-'));
   const logDir = path.join(tmp, 'logs');
@@ -121,7 +130,7 @@ async function main() {
 
   log(`obiam-run benchmark ${startedAt}${opts.quick ? ' (--quick: smoke sizes, not the target sizes)' : ''}`);
   log(`machine: ${pre.machine.cpus} cpus (${pre.machine.cpuModel}), ${pre.machine.memGiB} GiB, load at start ${pre.machine.loadAvgAtStart.join(' ')}; node ${pre.machine.node}; ansible-core ${pre.ansibleCore ?? 'absent'}; ansible-mitogen ${pre.mitogenPkg ?? 'not installed'}`);
-  log(`workloads: ${opts.workloads.join(', ')}; ${opts.runs} run(s) per tool, alternating tools within each pair; lab '${'bench'}' with ${labHosts} nodes`);
+  log(`workloads: ${opts.workloads.join(', ')}; ${opts.runs} run(s) per tool, alternating tools within each pair; lab '${LAB}' with ${labHosts} nodes${sizes.d ? `, and '${LAB_D}' for workload d` : ''}`);
   for (const n of notes) log(`note: ${n}`);
 
   const onSignal = (sig) => {
@@ -139,7 +148,7 @@ async function main() {
   let failure = null;
   let lab = null;
   try {
-    lab = await labUp(repo, labHosts, log);
+    lab = await labUp(repo, labHosts, log, LAB);
     const ctx = { repo, tmp, lab, logDir };
     const inventories = {};
     const inventory = (n) => (inventories[n] ??= writeInventory(tmp, lab, n));
@@ -148,20 +157,21 @@ async function main() {
     log(`command cost on a host: cat ${fmt(cal.readS * 1000, 2)} ms, touch ${fmt(cal.writeS * 1000, 2)} ms (fork+exec; left out of the per host-task overhead)`);
 
     let mitogen = { ok: false, why: 'not tried (no workload a or no ansible-playbook)' };
-    if (pre.ansibleCore && sizes.a) mitogen = await probeMitogen(ctx, inventory(1), lab.hosts[0]);
+    if (pre.ansibleCore && (sizes.a || sizes.d)) mitogen = await probeMitogen(ctx, inventory(1), lab.hosts[0]);
     doc.mitogen = { package: pre.mitogenPkg, ...mitogen };
-    if (sizes.a) log(`mitogen: ${mitogen.ok ? `ansible-mitogen ${pre.mitogenPkg} works with ansible-core ${pre.ansibleCore}: measured as a third tool in workload a` : mitogen.why}`);
+    if (sizes.a || sizes.d) log(`mitogen: ${mitogen.ok ? `ansible-mitogen ${pre.mitogenPkg} works with ansible-core ${pre.ansibleCore}: measured as a third tool in workload a` : mitogen.why}`);
 
-    const clean = (hosts) => sshAll(lab, hosts, `rm -rf ${TARGET_DIR}`);
+    const clean = (hosts, on = lab) => sshAll(on, hosts, `rm -rf ${TARGET_DIR}`);
 
     /** One timed run, checked (exit 0, every host in the recap, nothing failed) and recorded. */
     const measure = async (group, tool, phase, pair) => {
+      const gLab = group.lab ?? lab;
       const pidsBefore = await hostsLastPid(group.hostList);
-      const before = bridgeTxBytes(lab);
+      const before = bridgeTxBytes(gLab);
       const hostCpuBefore = hostsCpuS(group.hostList);
       const label = `${group.id.replace("/", "-")}-${tool}-${phase}-${pair}`;
-      const r = await runTool(tool, ctx, { playbook: tool === 'raw-pipe' ? group.artifact : group.playbook.file, inventory: group.inventory, hosts: group.hostList, label });
-      const txBytes = bridgeTxBytes(lab) - before;
+      const r = await runTool(tool, group.ctx ?? ctx, { playbook: tool === 'raw-pipe' ? group.artifact : group.playbook.file, inventory: group.inventory, hosts: group.hostList, label });
+      const txBytes = bridgeTxBytes(gLab) - before;
       await new Promise((r) => setTimeout(r, 300)); // lets each host's sshd reap the sessions that just closed
       const hostCpuS = hostsCpuS(group.hostList) - hostCpuBefore;
       const pidsAfter = await hostsLastPid(group.hostList);
@@ -172,7 +182,7 @@ async function main() {
       const tasks = group.playbook?.tasks ?? 0;
       const remoteS = phase === 'first' ? group.remoteFirstS : group.remoteRerunS;
       const run = {
-        workload: group.workload, hosts: group.hosts, tasks, tool, phase, pair,
+        group: group.id, workload: group.workload, hosts: group.hosts, rttMs: group.rttMs, tasks, tool, phase, pair,
         exitCode: r.exitCode, wallS: r.wallS, userS: r.userS, sysS: r.sysS, extraCpuS: r.extraCpuS,
         cpuS: r.userS + r.sysS + r.extraCpuS, hostCpuS, hostProcs, maxRssKb: r.maxRssKb, txBytes, recap: r.recap,
         overheadMs: tasks ? ((r.wallS - (remoteS ?? 0)) / (tasks * group.hosts)) * 1000 : NaN,
@@ -187,7 +197,7 @@ async function main() {
 
     /** Summaries per tool and phase of one group, with the per-pair ratio against obiam-run. */
     const finishGroup = (group, tools) => {
-      const mine = runs.filter((r) => r.workload === group.workload && r.hosts === group.hosts);
+      const mine = runs.filter((r) => r.group === group.id);
       group.summaries = [];
       for (const tool of tools) {
         for (const phase of ['first', 'rerun']) {
@@ -198,7 +208,7 @@ async function main() {
           group.summaries.push(s);
         }
       }
-      const { playbook: _p, hostList: _h, ...kept } = group;
+      const { playbook: _p, hostList: _h, lab: _l, ctx: _c, ...kept } = group;
       groups.push({ ...kept, tasks: group.playbook?.tasks ?? 0, kinds: group.playbook?.kinds });
       log('');
       log(groupTable(group));
@@ -285,24 +295,73 @@ async function main() {
         finishGroup(group, ['obiam-run']);
       }
     }
+
+    // (d) latency: workload a's tasks through lab `<lab>-d` with `lab up --latency RTT`, one lab per RTT.
+    if (sizes.d) {
+      const pb = writeMixedPlaybook(tmp, `d-${sizes.d.tasks}-tasks`, sizes.d.tasks);
+      const peers = pre.ansibleCore ? ['ansible', ...(mitogen.ok ? ['ansible-mitogen'] : [])] : [];
+      const n = sizes.d.hosts[0];
+      log(`\n== workload d: ${sizes.d.tasks} mixed tasks (those of a) at ${n} hosts through the lab's latency relay at ${sizes.d.rtts.join(', ')} ms RTT; round trips per host-task = (wall - wall at 0 ms) / (RTT x tasks)`);
+      doc.latencyWall = {};
+      for (const rtt of sizes.d.rtts) {
+        const dLab = await labUp(repo, n, log, LAB_D, ['--latency', String(rtt)]);
+        try {
+          const dCtx = { ...ctx, lab: dLab };
+          const group = { id: `d/${n}@${rtt}ms`, workload: 'd', hosts: n, rttMs: rtt, lab: dLab, ctx: dCtx, hostList: dLab.hosts.slice(0, n), inventory: writeInventory(tmp, dLab, n, `-rtt${rtt}`), playbook: pb, ...remoteTimes(pb.kinds) };
+          const tools = ['obiam-run', ...peers];
+          doc.settings[group.id] = Object.fromEntries(tools.map((t) => [t, toolSettings(t, n)]));
+          for (let pair = 1; pair <= opts.runs; pair++) {
+            for (const tool of tools) {
+              await clean(group.hostList, dLab);
+              await measure(group, tool, 'first', pair);
+              await measure(group, tool, 'rerun', pair);
+            }
+          }
+          finishGroup(group, tools);
+        } finally {
+          await labDown(repo, LAB_D);
+        }
+      }
+      const dg = groups.filter((g) => g.workload === 'd');
+      const base = dg.find((g) => g.rttMs === 0);
+      const rows = [];
+      for (const g of dg) {
+        for (const s of g.summaries) {
+          const b0 = base?.summaries.find((x) => x.tool === s.tool && x.phase === s.phase);
+          s.roundTripsPerHostTask = g.rttMs > 0 && b0 ? (s.wallS - b0.wallS) / (g.rttMs / 1000) / g.tasks : NaN;
+          s.wallOverRttPerTask = g.rttMs > 0 ? s.wallS / (g.rttMs / 1000) / g.tasks : NaN;
+          rows.push([s.tool, s.phase, `${g.rttMs}`, fmt(s.wallS), fmt(s.roundTripsPerHostTask, 2), fmt(s.wallOverRttPerTask, 2), fmt(s.procsPerHostTask, 1)]);
+        }
+      }
+      log(table(['tool', 'phase', 'RTT ms', 'wall s', 'round trips/host-task', 'wall/(RTT x tasks)', 'procs/host-task'], rows));
+      log('');
+    }
+
+    // (e) start-up: `obiam-run --version` and a one-task play on one host, time to first byte and total.
+    if (sizes.e) {
+      log(`\n== workload e: start-up, ${sizes.e.samples} samples each (time to the first byte of output, and to the exit)`);
+      doc.startup = await measureStartup({ repo, tmp, lab, inventory: inventory(1), samples: sizes.e.samples, log });
+    }
   } catch (e) {
     failure = e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (lab || existsSync(path.join(repo, '.lab', 'bench', 'lab.json'))) {
-      try { await labDown(repo); log(`lab 'bench' down`); } catch (e) { failure ??= e; log(`ERROR: ${e.message}`); }
+    for (const name of [LAB, LAB_D]) {
+      if ((name === LAB && lab) || labExists(repo, name)) {
+        try { await labDown(repo, name); log(`lab '${name}' down`); } catch (e) { failure ??= e; log(`ERROR: ${e.message}`); }
+      }
     }
   }
 
-  doc.targets = evaluateTargets(sizes, groups, runs, opts);
+  doc.targets = evaluateTargets(sizes, groups, runs, opts, doc);
   doc.finishedAt = new Date().toISOString();
   if (failure) doc.error = String(failure.message ?? failure);
-  if (groups.length) {
+  if (doc.targets.length) {
     log('== targets');
     for (const t of doc.targets) log(`  ${t.met === null ? 'n/a    ' : t.met ? 'MET    ' : 'NOT MET'}  ${t.target}: ${t.figure}`);
   }
-  const file = runs.length ? writeJson(repo, doc) : null;
+  const file = runs.length || doc.startup ? writeJson(repo, doc) : null;
   if (file) log(`\nresults: ${path.relative(repo, file)}`);
   if (failure || opts.keepLogs) log(`logs, playbooks and configs kept in ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
@@ -314,7 +373,7 @@ async function main() {
 }
 
 /** Each target of the issue: met / not met with the measured figure (medians). */
-function evaluateTargets(sizes, groups, runs, opts) {
+function evaluateTargets(sizes, groups, runs, opts, doc) {
   const out = [];
   const sum = (id, tool, phase) => groups.find((g) => g.id === id)?.summaries.find((s) => s.tool === tool && s.phase === phase);
   const scope = opts.quick ? ' [--quick sizes]' : '';
@@ -354,6 +413,22 @@ function evaluateTargets(sizes, groups, runs, opts) {
         figure: `extra wall per added host: ${first.slice(1).map((f, i) => `${first[i].n}->${f.n}: ${fmt(marg[i] * 1000, 0)} ms`).join(', ')} (last/first ${fmt(growth, 2)}; linear = within 1.5x)` });
     } else out.push({ target: 'c: linear growth', met: null, figure: 'needs 3 host counts' });
   }
+  const dg = groups.filter((x) => x.workload === 'd');
+  for (const [phase, goal] of [['first', 1.2], ['rerun', 1.05]]) {
+    const g20 = dg.find((g) => g.rttMs === 20) ?? dg.filter((g) => g.rttMs > 0).pop();
+    const s = g20?.summaries.find((x) => x.tool === 'obiam-run' && x.phase === phase);
+    if (s) out.push({ target: `d ${g20.hosts} hosts ${phase} at ${g20.rttMs} ms: <= ${goal} round trips per host-task${scope}`, met: s.roundTripsPerHostTask <= goal, figure: `${fmt(s.roundTripsPerHostTask, 2)} ((wall - wall at 0 ms) / (RTT x tasks); wall ${fmt(s.wallS)} s)` });
+  }
+  for (const g of dg) {
+    for (const phase of ['first', 'rerun']) {
+      const m = g.summaries.find((x) => x.tool === 'ansible-mitogen' && x.phase === phase);
+      if (m) out.push({ target: `d ${g.hosts} hosts ${phase} at ${g.rttMs} ms: obiam-run ahead of Mitogen${scope}`, met: m.ratio.speedup > 1, figure: `${fmt(m.ratio.speedup, 1)}x` });
+    }
+  }
+  if (doc.startup) {
+    const s = doc.startup;
+    out.push({ target: `e: one-task play on one host <= 250 ms total${scope}`, met: s.play.totalMs <= 250, figure: `${fmt(s.play.totalMs, 0)} ms total, first byte ${fmt(s.play.firstByteMs, 0)} ms (median of ${s.samples}); --version ${fmt(s.version.totalMs, 0)} ms, first byte ${fmt(s.version.firstByteMs, 0)} ms` });
+  }
   return out;
 }
 
@@ -361,8 +436,10 @@ function evaluateTargets(sizes, groups, runs, opts) {
 process.on('uncaughtException', (e) => {
   process.stderr.write(`bench: internal error: ${e.stack ?? e}\n`);
   killRunning('SIGTERM');
-  if (existsSync(path.join(repo, '.lab', 'bench', 'lab.json'))) {
-    spawnSync(process.execPath, [path.join(repo, 'bin/obiam-run.js'), 'lab', 'down', '--name', 'bench'], { stdio: 'inherit' });
+  for (const name of [labName, `${labName}-d`]) {
+    if (existsSync(path.join(repo, '.lab', name, 'lab.json'))) {
+      spawnSync(process.execPath, [path.join(repo, 'bin/obiam-run.js'), 'lab', 'down', '--name', name], { stdio: 'inherit' });
+    }
   }
   process.exit(250);
 });

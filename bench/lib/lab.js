@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mapLimit, runCmd } from './measure.js';
 
+/** The benchmark's lab name (`--lab`, default `bench`); workload d uses `<name>-d` beside it. */
 export const LAB_NAME = 'bench';
 
 /** The most nodes `lab up` accepts: MAX_NODES of the pure planner (dist/lab/plan.js), which creates nothing. */
@@ -14,38 +15,44 @@ export async function maxLabNodes(repo) {
 
 const cli = (repo) => path.join(repo, 'bin/obiam-run.js');
 
-/** Brings up `bench` with n nodes; a `bench` lab left by an interrupted run is taken down first. */
-export async function labUp(repo, n, log) {
-  if (existsSync(path.join(repo, '.lab', LAB_NAME, 'lab.json'))) {
-    log(`lab '${LAB_NAME}' exists (left by an interrupted run?): taking it down first`);
-    await labDown(repo);
+export const labExists = (repo, name) => existsSync(path.join(repo, '.lab', name, 'lab.json'));
+
+/**
+ * Brings up lab `name` with n nodes (`extra`: more `lab up` flags, e.g. --latency); a lab of that name
+ * left by an interrupted run is taken down first.
+ */
+export async function labUp(repo, n, log, name = LAB_NAME, extra = []) {
+  if (labExists(repo, name)) {
+    log(`lab '${name}' exists (left by an interrupted run?): taking it down first`);
+    await labDown(repo, name);
   }
   const t0 = Date.now();
-  await runCmd(process.execPath, [cli(repo), 'lab', 'up', '--name', LAB_NAME, '--hosts', String(n), '--with', 'none'], { cwd: repo });
-  const lab = readLab(repo);
-  log(`lab '${LAB_NAME}' up: ${lab.hosts.length} hosts on ${lab.subnet} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await runCmd(process.execPath, [cli(repo), 'lab', 'up', '--name', name, '--hosts', String(n), '--with', 'none', ...extra], { cwd: repo });
+  const lab = readLab(repo, name);
+  log(`lab '${name}' up: ${lab.hosts.length} hosts on ${lab.subnet}${extra.length ? ` (${extra.join(' ')})` : ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return lab;
 }
 
-export async function labDown(repo) {
-  const r = await runCmd(process.execPath, [cli(repo), 'lab', 'down', '--name', LAB_NAME], { cwd: repo, allowFail: true });
-  if (r.code !== 0) throw new Error(`lab down --name ${LAB_NAME} failed (exit ${r.code}); run it again by hand:\n${(r.stderr || r.stdout).trim()}`);
+export async function labDown(repo, name = LAB_NAME) {
+  const r = await runCmd(process.execPath, [cli(repo), 'lab', 'down', '--name', name], { cwd: repo, allowFail: true });
+  if (r.code !== 0) throw new Error(`lab down --name ${name} failed (exit ${r.code}); run it again by hand:\n${(r.stderr || r.stdout).trim()}`);
 }
 
-export function readLab(repo) {
-  const state = JSON.parse(readFileSync(path.join(repo, '.lab', LAB_NAME, 'lab.json'), 'utf8'));
+export function readLab(repo, name = LAB_NAME) {
+  const state = JSON.parse(readFileSync(path.join(repo, '.lab', name, 'lab.json'), 'utf8'));
   return {
+    name,
     subnet: state.subnet,
     bridge: state.bridge,
     key: state.privateKeyFile,
     knownHosts: state.knownHostsFile,
-    hosts: state.hosts.filter((h) => h.role === 'node').map((h) => ({ name: h.name, ip: h.ip, pid: h.pid })),
+    hosts: state.hosts.filter((h) => h.role === 'node').map((h) => ({ name: h.name, ip: h.ip, pid: h.pid, relay: h.relay })),
   };
 }
 
 /** An inventory of the first n lab nodes in group `bench`; both tools read the same file. */
-export function writeInventory(dir, lab, n) {
-  const file = path.join(dir, `inventory-${n}.yml`);
+export function writeInventory(dir, lab, n, tag = '') {
+  const file = path.join(dir, `inventory-${n}${tag}.yml`);
   const lines = [
     'all:',
     '  vars:',
@@ -56,7 +63,8 @@ export function writeInventory(dir, lab, n) {
     '  children:',
     '    bench:',
     '      hosts:',
-    ...lab.hosts.slice(0, n).map((h) => `        ${h.name}: {ansible_host: ${h.ip}}`),
+    // Through the latency relay when the lab has one (workload d): the address `lab up` wrote for the host.
+    ...lab.hosts.slice(0, n).map((h) => (h.relay ? `        ${h.name}: {ansible_host: ${h.relay.ip}, ansible_port: ${h.relay.port}}` : `        ${h.name}: {ansible_host: ${h.ip}}`)),
   ];
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;

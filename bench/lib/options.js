@@ -1,9 +1,13 @@
 // Every flag of `npm run bench` declared once: the parser and the --help text both come from this table.
 
-/** @typedef {{ workloads: string[], runs: number, hosts: number[] | null, quick: boolean, keepLogs: boolean, help: boolean }} BenchOptions */
+/** @typedef {{ workloads: string[], runs: number, hosts: number[] | null, rtts: number[] | null, lab: string, quick: boolean, keepLogs: boolean, help: boolean }} BenchOptions */
+
+export const WORKLOADS = ['a', 'b', 'c', 'd', 'e'];
 
 export const FLAGS = [
-  { name: '--workload', value: 'a|b|c|all', help: 'which workloads to run (comma list allowed)', default: 'all' },
+  { name: '--workload', value: 'a|b|c|d|e|all', help: 'which workloads to run (comma list allowed)', default: 'all' },
+  { name: '--rtt', value: 'MS[,MS...]', help: 'workload d: round-trip times to add (lab up --latency); default 0,5,20,50' },
+  { name: '--lab', value: 'NAME', help: 'name of the benchmark lab (default bench; d uses NAME-d)' },
   { name: '--runs', value: 'N', help: 'measured runs per tool (A B A B ...); default 3, 1 with --quick' },
   { name: '--hosts', value: 'N[,N...]', help: 'host counts to run each selected workload at (replaces the defaults)' },
   { name: '--quick', help: 'smoke sizes: a 5 hosts x 10 tasks (no Ansible-defaults run), b 20 MiB to 5 hosts, c 5/10/20 hosts' },
@@ -21,7 +25,7 @@ export function usage() {
 /** Parses argv; throws an Error with a one-line message on a bad flag. */
 export function parseOptions(argv) {
   /** @type {BenchOptions} */
-  const o = { workloads: ['a', 'b', 'c'], runs: 0, hosts: null, quick: false, keepLogs: false, help: false };
+  const o = { workloads: [...WORKLOADS], runs: 0, hosts: null, rtts: null, lab: 'bench', quick: false, keepLogs: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const known = FLAGS.find((f) => f.name === flag);
@@ -31,9 +35,9 @@ export function parseOptions(argv) {
     switch (flag) {
       case '--workload': {
         const parts = value.split(',').map((s) => s.trim().toLowerCase());
-        if (parts.includes('all')) { o.workloads = ['a', 'b', 'c']; break; }
-        for (const p of parts) if (!['a', 'b', 'c'].includes(p)) throw new Error(`--workload: '${p}' is not a, b, c or all`);
-        o.workloads = ['a', 'b', 'c'].filter((w) => parts.includes(w));
+        if (parts.includes('all')) { o.workloads = [...WORKLOADS]; break; }
+        for (const p of parts) if (!WORKLOADS.includes(p)) throw new Error(`--workload: '${p}' is not ${WORKLOADS.join(', ')} or all`);
+        o.workloads = WORKLOADS.filter((w) => parts.includes(w));
         break;
       }
       case '--runs':
@@ -43,6 +47,14 @@ export function parseOptions(argv) {
       case '--hosts':
         o.hosts = value.split(',').map(Number);
         if (o.hosts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--hosts must be whole numbers >= 1, got '${value}'`);
+        break;
+      case '--rtt':
+        o.rtts = value.split(',').map(Number);
+        if (o.rtts.some((n) => !Number.isFinite(n) || n < 0 || n > 1000)) throw new Error(`--rtt must be milliseconds 0..1000, got '${value}'`);
+        break;
+      case '--lab':
+        if (!/^[a-z0-9][a-z0-9-]{0,29}$/.test(value)) throw new Error(`--lab: '${value}' is not a lab name (lower-case letters, digits, -; at most 30)`);
+        o.lab = value;
         break;
       case '--quick': o.quick = true; break;
       case '--keep-logs': o.keepLogs = true; break;

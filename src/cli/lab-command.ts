@@ -1,7 +1,8 @@
 // `obiam-run lab up|status|down`: real, isolated SSH hosts on this machine for trying playbooks and tests.
 import { Command, Option } from 'commander';
 import { EXIT, ObiamError } from '../errors.js';
-import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { labDown, labStatus, labUp, type LabLatency } from '../lab/lab.js';
+import { parseLatency } from '../lab/latency-relay.js';
 import { DEFAULT_LAB, parseWith, planLab } from '../lab/plan.js';
 
 export interface LabCommandContext {
@@ -14,6 +15,26 @@ interface UpOptions {
   hosts: string;
   with: string;
   systemd?: boolean;
+  latency: string[];
+}
+
+/** `--latency MS[,JITTER]` for every host, `--latency HOST=MS[,JITTER]` for one (repeatable). */
+export function parseLatencyOptions(values: string[]): LabLatency | undefined {
+  if (values.length === 0) return undefined;
+  const out: LabLatency = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const spec = parseLatency(eq < 0 ? v : v.slice(eq + 1));
+    if (!spec) {
+      throw new ObiamError('E_LAB_OPTIONS', `--latency '${v}' is not MS[,JITTER] or HOST=MS[,JITTER] (milliseconds of added round trip, jitter at most twice that)`, {
+        remedy: 'e.g. --latency 20, --latency 20,4 or --latency node2=50',
+        exitCode: EXIT.BAD_OPTIONS,
+      });
+    }
+    if (eq < 0) out.all = spec;
+    else (out.hosts ??= {})[v.slice(0, eq)] = spec;
+  }
+  return out;
 }
 
 function parseHosts(v: string): number {
@@ -35,16 +56,21 @@ export function labCommand(ctx: LabCommandContext): Command {
     .option('--hosts <n>', 'number of nodes', String(DEFAULT_LAB.hosts))
     .option('--with <roles>', 'extra hosts, comma-separated: lb,storage,db,ldap,bastion (or none)', DEFAULT_LAB.with.join(','))
     .option('--systemd', 'boot systemd as PID 1 in every host (systemd-nspawn; slower)')
+    .option('--latency <MS[,JITTER]|HOST=MS[,JITTER]>', 'add this round-trip time (ms) between the controller and every host, or one host (repeatable); through a relay, see docs/lab.md', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (o: UpOptions) => {
       const started = Date.now();
-      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true });
+      const latency = parseLatencyOptions(o.latency);
+      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true, latency });
       if (info.reclaimed) ctx.err(`warning: removed ${info.reclaimed.length} empty namespaces/links a killed run of lab '${info.name}' left (${info.reclaimed.join(', ')})\n`);
       ctx.out(
         info.alreadyUp
           ? `lab '${info.name}' is already up on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp}); nothing changed\n`
           : `lab '${info.name}' up in ${((Date.now() - started) / 1000).toFixed(1)} s on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp})\n`,
       );
-      for (const h of info.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}\n`);
+      for (const h of info.hosts) {
+        const via = h.relay ? `  via ${h.relay.ip}:${h.relay.port} (+${h.relay.rttMs} ms RTT${h.relay.jitterMs ? `, jitter ${h.relay.jitterMs} ms` : ''})` : '';
+        ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}${via}\n`);
+      }
       ctx.out(`inventory:   ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
       ctx.out(`sudo user:   ${info.sudoUser} (password in ${info.stateDir}/sudo-password)\n`);
       ctx.out(`try:         ssh -i ${info.privateKeyFile} -o UserKnownHostsFile=${info.knownHostsFile} root@${info.hosts[0].ip} hostname\n`);

@@ -15,7 +15,8 @@ function q(s: string): string {
   return JSON.stringify(s);
 }
 
-export function renderInventory(plan: LabPlan, p: InventoryPaths, header: string[], extraGroups: string[] = []): string {
+/** `via`: hosts reached through another address (the latency relay) instead of their own. */
+export function renderInventory(plan: LabPlan, p: InventoryPaths, header: string[], extraGroups: string[] = [], via: Record<string, { ip: string; port: number }> = {}): string {
   const lines = [...header.map((h) => `# ${h}`.trimEnd()), 'all:', '  vars:'];
   lines.push(
     '    ansible_user: root',
@@ -32,7 +33,10 @@ export function renderInventory(plan: LabPlan, p: InventoryPaths, header: string
     const hosts = plan.hosts.filter((h) => h.role === role);
     if (hosts.length === 0) continue;
     lines.push(`    ${GROUP_OF[role]}:`, '      hosts:');
-    for (const h of hosts) lines.push(`        ${h.name}: {ansible_host: ${h.ip}}`);
+    for (const h of hosts) {
+      const v = via[h.name];
+      lines.push(v ? `        ${h.name}: {ansible_host: ${v.ip}, ansible_port: ${v.port}}` : `        ${h.name}: {ansible_host: ${h.ip}}`);
+    }
   }
   lines.push(...extraGroups);
   return `${lines.join('\n')}\n`;

@@ -10,6 +10,8 @@ export interface LabHost {
   systemd: boolean;
   /** Root-namespace end of the host's veth pair (hostLinkDown sets it down). */
   link?: string;
+  /** With `lab up --latency`: the relay address that reaches this host's sshd with the delay. */
+  relay?: { ip: string; port: number; rttMs: number; jitterMs: number };
 }
 
 export interface LabInfo {
