@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { EXIT, ObiamError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { LAB_PRODUCTS, type LabProduct } from '../lab/inventory.js';
 import { DEFAULT_LAB, parseWith, planLab } from '../lab/plan.js';
 
 export interface LabCommandContext {
@@ -14,6 +15,7 @@ interface UpOptions {
   hosts: string;
   with: string;
   systemd?: boolean;
+  product?: LabProduct;
 }
 
 function parseHosts(v: string): number {
@@ -35,9 +37,14 @@ export function labCommand(ctx: LabCommandContext): Command {
     .option('--hosts <n>', 'number of nodes', String(DEFAULT_LAB.hosts))
     .option('--with <roles>', 'extra hosts, comma-separated: lb,storage,db,ldap,bastion (or none)', DEFAULT_LAB.with.join(','))
     .option('--systemd', 'boot systemd as PID 1 in every host (systemd-nspawn; slower)')
+    .addOption(
+      new Option('--product <group>', "the product group of the lab's inventory.yml for playbooks/site.yml: obiam (OB IAM 2.0, the default) or obkm (OB Key Manager 1.5.0); on a running lab, switches it").choices([
+        ...LAB_PRODUCTS,
+      ]),
+    )
     .action(async (o: UpOptions) => {
       const started = Date.now();
-      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true });
+      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true, product: o.product });
       if (info.reclaimed) ctx.err(`warning: removed ${info.reclaimed.length} empty namespaces/links a killed run of lab '${info.name}' left (${info.reclaimed.join(', ')})\n`);
       ctx.out(
         info.alreadyUp
@@ -45,11 +52,12 @@ export function labCommand(ctx: LabCommandContext): Command {
           : `lab '${info.name}' up in ${((Date.now() - started) / 1000).toFixed(1)} s on ${info.subnet} (bridge ${info.bridge} ${info.bridgeIp})\n`,
       );
       for (const h of info.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}\n`);
-      ctx.out(`inventory:   ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
+      ctx.out(`inventory:   ${info.siteInventoryFile} (groups lab, ${info.product}: ready for playbooks/site.yml)\n`);
+      ctx.out(`hosts only:  ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
       ctx.out(`sudo user:   ${info.sudoUser} (password in ${info.stateDir}/sudo-password)\n`);
       ctx.out(`try:         ssh -i ${info.privateKeyFile} -o UserKnownHostsFile=${info.knownHostsFile} root@${info.hosts[0].ip} hostname\n`);
       if (info.name === DEFAULT_LAB.name && info.subnet !== planLab(DEFAULT_LAB.name, DEFAULT_LAB.hosts, DEFAULT_LAB.with).subnet) {
-        ctx.err(`note: the usual subnet was taken, so inventory/lab.yml does not match this lab; use ${info.inventoryFile}\n`);
+        ctx.err(`note: the usual subnet was taken, so inventory/lab.yml does not match this lab; use ${info.siteInventoryFile}\n`);
       }
     });
 
@@ -62,7 +70,7 @@ export function labCommand(ctx: LabCommandContext): Command {
       if (labs.length === 0) ctx.out('no labs\n');
       for (const l of labs) {
         const up = Object.values(l.alive).filter(Boolean).length;
-        ctx.out(`${l.name}: ${l.status}, ${up}/${l.hosts.length} hosts alive, ${l.subnet}, ${l.inventoryFile}\n`);
+        ctx.out(`${l.name}: ${l.status}, ${up}/${l.hosts.length} hosts alive, ${l.subnet}, ${l.siteInventoryFile}\n`);
         for (const h of l.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role.padEnd(8)} ${l.alive[h.name] ? 'alive' : 'down'}\n`);
       }
       // Scripts check `lab status` before a run: a lab with a host down is not fit for one.

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, ObiamError } from '../errors.js';
 import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost, systemdOpaqueDirs } from './host-files.js';
-import { checkedInInventory, renderInventory } from './inventory.js';
+import { checkedInInventory, writeLabInventories, type LabProduct } from './inventory.js';
 import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, candidateOctets, octetsCovered, planLab, subnetOctets, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
 import { findNamespaceInit, isAlive, mountsUnder, must, preflight, run, signal, sleep, startTimeOf, type RecordedPid } from './sys.js';
 import type { LabHost, LabInfo } from './types.js';
@@ -20,6 +20,8 @@ export interface LabUpOptions {
   hosts?: number;
   with?: ExtraRole[];
   systemd?: boolean;
+  /** The product group of the lab's inventory.yml (default obiam); on a running lab, switches it. */
+  product?: LabProduct;
   stateRoot?: string;
   /** Each host waits this long before starting sshd, and labUp returns without waiting for sshd. */
   startDelayMs?: number;
@@ -109,6 +111,8 @@ function infoOf(st: LabState): LabInfo {
     privateKeyFile: st.privateKeyFile,
     knownHostsFile: st.knownHostsFile,
     inventoryFile: st.inventoryFile,
+    siteInventoryFile: st.siteInventoryFile,
+    product: st.product,
     sudoUser: st.sudoUser,
     sudoPassword: st.sudoPassword,
   };
@@ -325,7 +329,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
         const rec = recordOf(old, h.name);
         return rec !== undefined && isAlive(rec);
       });
-      if (old.status === 'up' && allAlive && old.systemd === systemd && want.join(',') === have.join(',')) return { ...infoOf(old), alreadyUp: true };
+      if (old.status === 'up' && allAlive && old.systemd === systemd && want.join(',') === have.join(',')) {
+        if (opts.product && opts.product !== old.product) {
+          old.product = opts.product;
+          writeInventories(old);
+          save(old);
+        }
+        return { ...infoOf(old), alreadyUp: true };
+      }
       throw exists(name, `it is running with other hosts or not all of them alive (state in ${stateDir})`);
     }
     const { leftovers } = await teardown(old);
@@ -351,7 +362,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     stateDir,
     privateKeyFile: path.join(stateDir, 'id_ed25519'),
     knownHostsFile: path.join(stateDir, 'known_hosts'),
-    inventoryFile: path.join(stateDir, 'inventory.yml'),
+    inventoryFile: path.join(stateDir, 'hosts.yml'),
+    siteInventoryFile: path.join(stateDir, 'inventory.yml'),
+    product: opts.product ?? 'obiam',
     sudoUser: SUDO_USER,
     sudoPassword,
     created: { netns: [], links: [], pids: [], mounts: [], dirs: [] },
@@ -445,15 +458,19 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
   st.created.pids.unshift(...inits);
   save(st);
   if (startDelayMs <= 0) await waitReady(st, (st.systemd ? 90_000 : 20_000) + 100 * st.hosts.length);
-  writeFileSync(
-    st.inventoryFile,
-    renderInventory(plan, { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword }, [
-      `obiam-run lab '${st.name}' (written by \`obiam-run lab up\`; removed by \`lab down\`).`,
-    ]),
-    { mode: 0o600 },
-  );
+  writeInventories(st);
   st.status = 'up';
   save(st);
+}
+
+function writeInventories(st: LabState): void {
+  writeLabInventories(
+    st,
+    { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword },
+    { hostsFile: st.inventoryFile, inventoryFile: st.siteInventoryFile },
+    st.product,
+    path.join(repoRoot(), 'inventory', 'group_vars'),
+  );
 }
 
 /** Stops and removes exactly what lab.json records, then checks that none of it is left. */
