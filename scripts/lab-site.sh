@@ -18,6 +18,8 @@ fi
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 run ./bin/obiam-run.js lab up --name "$name"
 run bash scripts/lab-artifacts.sh
+# git checks files out 0644; obiam-run warns about a vault password file others can read.
+chmod 600 inventory/lab-vault-pass.txt
 if [ "$name" = default ]; then
   inv=(-i inventory/lab.yml)
 else
