@@ -74,10 +74,17 @@ export function labCommand(ctx: LabCommandContext): Command {
         for (const h of l.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role.padEnd(8)} ${l.alive[h.name] ? 'alive' : 'down'}\n`);
       }
       // Scripts check `lab status` before a run: a lab with a host down is not fit for one.
-      const down = labs.flatMap((l) => l.hosts.filter((h) => !l.alive[h.name]).map((h) => `${l.name}/${h.name}`));
+      const broken = labs.filter((l) => l.hosts.some((h) => !l.alive[h.name]));
+      const down = broken.flatMap((l) => l.hosts.filter((h) => !l.alive[h.name]).map((h) => `${l.name}/${h.name}`));
       if (down.length > 0) {
+        // The same shape again: `lab up` alone would plan the default hosts.
+        const again = broken.map((l) => {
+          const extra = [...new Set(l.hosts.filter((h) => h.role !== 'node').map((h) => h.role))];
+          const shape = `--hosts ${l.hosts.filter((h) => h.role === 'node').length} --with ${extra.length > 0 ? extra.join(',') : 'none'}${l.product === 'obkm' ? ' --product obkm' : ''}`;
+          return `\`obiam-run lab down --name ${l.name} && obiam-run lab up --name ${l.name} ${shape}\``;
+        });
         throw new ObiamError('E_LAB_HOST_DOWN', `${down.length} lab host(s) down: ${down.join(', ')}`, {
-          remedy: 'bring the lab back with `obiam-run lab down --name NAME` then `lab up --name NAME`',
+          remedy: `a lab host does not come back by itself; start the lab again: ${again.join('; ')}`,
           exitCode: EXIT.ERROR,
         });
       }

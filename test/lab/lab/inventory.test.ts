@@ -95,6 +95,6 @@ describe('a named lab: site.yml with only its inventory.yml', () => {
     expect(r.stdout).toMatch(/storage1\s+\S+\s+storage\s+down/);
     expect(r.stdout).toContain(`${lab.name}: up, ${lab.hosts.length - 1}/${lab.hosts.length} hosts alive`);
     expect(r.stderr).toContain(`error E_LAB_HOST_DOWN: 1 lab host(s) down: ${lab.name}/storage1`);
-    expect(r.stderr).toContain(`obiam-run lab down --name NAME`);
+    expect(r.stderr).toContain(`hint: a lab host does not come back by itself; start the lab again: \`obiam-run lab down --name ${lab.name} && obiam-run lab up --name ${lab.name} --hosts 1 --with lb,storage --product obkm\``);
   });
 });
