@@ -4,9 +4,8 @@
 # after `npm ci && npm run build`. Re-running it is safe: the lab stays up, the second deployment
 # reports changed=0. Extra arguments go to the site.yml run (e.g. --check --diff, -v).
 #   bash scripts/lab-site.sh [--name LAB] [obiam-run options]
-# --name LAB uses (and brings up) the lab of that name instead of the default one; its inventory,
-# .lab/LAB/inventory.yml, is given together with inventory/lab-obiam.yml (groups `lab` and `obiam`,
-# which pick up inventory/group_vars/lab/), so the lab's settings are never left out.
+# --name LAB uses (and brings up) the lab of that name instead of the default one, with its own
+# .lab/LAB/inventory.yml (groups `lab` and `obiam`, group_vars/ linked to inventory/group_vars/).
 # Afterwards: curl -k https://<LB address printed at the end>/session, and `./bin/obiam-run.js lab down [--name LAB]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +18,12 @@ fi
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 run ./bin/obiam-run.js lab up --name "$name"
 run bash scripts/lab-artifacts.sh
+# git checks files out 0644; obiam-run warns about a vault password file others can read.
+chmod 600 inventory/lab-vault-pass.txt
 if [ "$name" = default ]; then
   inv=(-i inventory/lab.yml)
 else
-  inv=(-i ".lab/$name/inventory.yml" -i inventory/lab-obiam.yml)
+  inv=(-i ".lab/$name/inventory.yml")
 fi
 run ./bin/obiam-run.js playbooks/site.yml "${inv[@]}" --vault-password-file inventory/lab-vault-pass.txt "$@"
 # The load balancer of this lab (its address differs from lab to lab).

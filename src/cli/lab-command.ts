@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { EXIT, ObiamError } from '../errors.js';
 import { labDown, labStatus, labUp, type LabLatency } from '../lab/lab.js';
 import { parseLatency } from '../lab/latency-relay.js';
+import { LAB_PRODUCTS, type LabProduct } from '../lab/inventory.js';
 import { DEFAULT_LAB, parseWith, planLab } from '../lab/plan.js';
 
 export interface LabCommandContext {
@@ -16,6 +17,7 @@ interface UpOptions {
   with: string;
   systemd?: boolean;
   latency: string[];
+  product?: LabProduct;
 }
 
 /** `--latency MS[,JITTER]` for every host, `--latency HOST=MS[,JITTER]` for one (repeatable). */
@@ -57,10 +59,15 @@ export function labCommand(ctx: LabCommandContext): Command {
     .option('--with <roles>', 'extra hosts, comma-separated: lb,storage,db,ldap,bastion (or none)', DEFAULT_LAB.with.join(','))
     .option('--systemd', 'boot systemd as PID 1 in every host (systemd-nspawn; slower)')
     .option('--latency <MS[,JITTER]|HOST=MS[,JITTER]>', 'add this round-trip time (ms) between the controller and every host, or one host (repeatable); through a relay, see docs/lab.md', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(
+      new Option('--product <group>', "the product group of the lab's inventory.yml for playbooks/site.yml: obiam (OB IAM 2.0, the default) or obkm (OB Key Manager 1.5.0); on a running lab, switches it").choices([
+        ...LAB_PRODUCTS,
+      ]),
+    )
     .action(async (o: UpOptions) => {
       const started = Date.now();
       const latency = parseLatencyOptions(o.latency);
-      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true, latency });
+      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true, latency, product: o.product });
       if (info.reclaimed) ctx.err(`warning: removed ${info.reclaimed.length} empty namespaces/links a killed run of lab '${info.name}' left (${info.reclaimed.join(', ')})\n`);
       ctx.out(
         info.alreadyUp
@@ -71,11 +78,12 @@ export function labCommand(ctx: LabCommandContext): Command {
         const via = h.relay ? `  via ${h.relay.ip}:${h.relay.port} (+${h.relay.rttMs} ms RTT${h.relay.jitterMs ? `, jitter ${h.relay.jitterMs} ms` : ''})` : '';
         ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role}${via}\n`);
       }
-      ctx.out(`inventory:   ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
+      ctx.out(`inventory:   ${info.siteInventoryFile} (groups lab, ${info.product}: ready for playbooks/site.yml)\n`);
+      ctx.out(`hosts only:  ${info.inventoryFile}\nkey:         ${info.privateKeyFile}\nknown_hosts: ${info.knownHostsFile}\n`);
       ctx.out(`sudo user:   ${info.sudoUser} (password in ${info.stateDir}/sudo-password)\n`);
       ctx.out(`try:         ssh -i ${info.privateKeyFile} -o UserKnownHostsFile=${info.knownHostsFile} root@${info.hosts[0].ip} hostname\n`);
       if (info.name === DEFAULT_LAB.name && info.subnet !== planLab(DEFAULT_LAB.name, DEFAULT_LAB.hosts, DEFAULT_LAB.with).subnet) {
-        ctx.err(`note: the usual subnet was taken, so inventory/lab.yml does not match this lab; use ${info.inventoryFile}\n`);
+        ctx.err(`note: the usual subnet was taken, so inventory/lab.yml does not match this lab; use ${info.siteInventoryFile}\n`);
       }
     });
 
@@ -88,14 +96,21 @@ export function labCommand(ctx: LabCommandContext): Command {
       if (labs.length === 0) ctx.out('no labs\n');
       for (const l of labs) {
         const up = Object.values(l.alive).filter(Boolean).length;
-        ctx.out(`${l.name}: ${l.status}, ${up}/${l.hosts.length} hosts alive, ${l.subnet}, ${l.inventoryFile}\n`);
+        ctx.out(`${l.name}: ${l.status}, ${up}/${l.hosts.length} hosts alive, ${l.subnet}, ${l.siteInventoryFile}\n`);
         for (const h of l.hosts) ctx.out(`  ${h.name.padEnd(10)} ${h.ip.padEnd(15)} ${h.role.padEnd(8)} ${l.alive[h.name] ? 'alive' : 'down'}\n`);
       }
       // Scripts check `lab status` before a run: a lab with a host down is not fit for one.
-      const down = labs.flatMap((l) => l.hosts.filter((h) => !l.alive[h.name]).map((h) => `${l.name}/${h.name}`));
+      const broken = labs.filter((l) => l.hosts.some((h) => !l.alive[h.name]));
+      const down = broken.flatMap((l) => l.hosts.filter((h) => !l.alive[h.name]).map((h) => `${l.name}/${h.name}`));
       if (down.length > 0) {
+        // The same shape again: `lab up` alone would plan the default hosts.
+        const again = broken.map((l) => {
+          const extra = [...new Set(l.hosts.filter((h) => h.role !== 'node').map((h) => h.role))];
+          const shape = `--hosts ${l.hosts.filter((h) => h.role === 'node').length} --with ${extra.length > 0 ? extra.join(',') : 'none'}${l.product === 'obkm' ? ' --product obkm' : ''}`;
+          return `\`obiam-run lab down --name ${l.name} && obiam-run lab up --name ${l.name} ${shape}\``;
+        });
         throw new ObiamError('E_LAB_HOST_DOWN', `${down.length} lab host(s) down: ${down.join(', ')}`, {
-          remedy: 'bring the lab back with `obiam-run lab down --name NAME` then `lab up --name NAME`',
+          remedy: `a lab host does not come back by itself; start the lab again: ${again.join('; ')}`,
           exitCode: EXIT.ERROR,
         });
       }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, ObiamError } from '../errors.js';
 import { RELAY_PORT_BASE, type LatencySpec, type RelayConfig } from './latency-relay.js';
 import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost, systemdOpaqueDirs } from './host-files.js';
-import { checkedInInventory, renderInventory } from './inventory.js';
+import { checkedInInventory, writeLabInventories, type LabProduct } from './inventory.js';
 import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, candidateOctets, octetsCovered, planLab, subnetOctets, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
 import { findNamespaceInit, isAlive, mountsUnder, must, preflight, run, signal, sleep, startTimeOf, type RecordedPid } from './sys.js';
 import type { LabHost, LabInfo } from './types.js';
@@ -22,6 +22,8 @@ export interface LabUpOptions {
   hosts?: number;
   with?: ExtraRole[];
   systemd?: boolean;
+  /** The product group of the lab's inventory.yml (default obiam); on a running lab, switches it. */
+  product?: LabProduct;
   stateRoot?: string;
   /** Each host waits this long before starting sshd, and labUp returns without waiting for sshd. */
   startDelayMs?: number;
@@ -118,6 +120,8 @@ function infoOf(st: LabState): LabInfo {
     privateKeyFile: st.privateKeyFile,
     knownHostsFile: st.knownHostsFile,
     inventoryFile: st.inventoryFile,
+    siteInventoryFile: st.siteInventoryFile,
+    product: st.product,
     sudoUser: st.sudoUser,
     sudoPassword: st.sudoPassword,
   };
@@ -335,7 +339,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
         return rec !== undefined && isAlive(rec);
       });
       const sameLatency = JSON.stringify(old.hosts.map((h) => h.relay ?? null)) === JSON.stringify(relayPlan(old, opts.latency).map((h) => h.relay ?? null));
-      if (old.status === 'up' && allAlive && old.systemd === systemd && sameLatency && want.join(',') === have.join(',')) return { ...infoOf(old), alreadyUp: true };
+      if (old.status === 'up' && allAlive && old.systemd === systemd && sameLatency && want.join(',') === have.join(',')) {
+        if (opts.product && opts.product !== old.product) {
+          old.product = opts.product;
+          writeInventories(old);
+          save(old);
+        }
+        return { ...infoOf(old), alreadyUp: true };
+      }
       throw exists(name, `it is running with other hosts or not all of them alive (state in ${stateDir})`);
     }
     const { leftovers } = await teardown(old);
@@ -361,7 +372,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     stateDir,
     privateKeyFile: path.join(stateDir, 'id_ed25519'),
     knownHostsFile: path.join(stateDir, 'known_hosts'),
-    inventoryFile: path.join(stateDir, 'inventory.yml'),
+    inventoryFile: path.join(stateDir, 'hosts.yml'),
+    siteInventoryFile: path.join(stateDir, 'inventory.yml'),
+    product: opts.product ?? 'obiam',
     sudoUser: SUDO_USER,
     sudoPassword,
     created: { netns: [], links: [], pids: [], mounts: [], dirs: [] },
@@ -463,14 +476,7 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
   save(st);
   if (startDelayMs <= 0) await waitReady(st, (st.systemd ? 90_000 : 20_000) + 100 * st.hosts.length);
   if (st.hosts.some((h) => h.relay)) await startLatencyRelay(st, hostPubs);
-  const via = Object.fromEntries(st.hosts.filter((h) => h.relay).map((h) => [h.name, { ip: h.relay!.ip, port: h.relay!.port }]));
-  writeFileSync(
-    st.inventoryFile,
-    renderInventory(plan, { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword }, [
-      `obiam-run lab '${st.name}' (written by \`obiam-run lab up\`; removed by \`lab down\`).`,
-    ], [], via),
-    { mode: 0o600 },
-  );
+  writeInventories(st);
   st.status = 'up';
   save(st);
 }
@@ -523,6 +529,17 @@ async function startLatencyRelay(st: LabState, hostPubs: string[]): Promise<void
   }
   const lines = st.hosts.flatMap((h, i) => (h.relay ? [`[${h.relay.ip}]:${h.relay.port} ${hostPubs[i].trim().split(/\s+/).slice(0, 2).join(' ')}`] : []));
   writeFileSync(st.knownHostsFile, `${readFileSync(st.knownHostsFile, 'utf8')}${lines.join('\n')}\n`);
+}
+
+function writeInventories(st: LabState): void {
+  writeLabInventories(
+    st,
+    { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword },
+    { hostsFile: st.inventoryFile, inventoryFile: st.siteInventoryFile },
+    st.product,
+    path.join(repoRoot(), 'inventory', 'group_vars'),
+    Object.fromEntries(st.hosts.filter((h) => h.relay).map((h) => [h.name, { ip: h.relay!.ip, port: h.relay!.port }])),
+  );
 }
 
 /** Stops and removes exactly what lab.json records, then checks that none of it is left. */

@@ -25,7 +25,12 @@ export interface LabInfo {
   stateDir: string;
   privateKeyFile: string;
   knownHostsFile: string;
+  /** hosts.yml: hosts and connection only (ad hoc playbooks; tests add their own groups on top). */
   inventoryFile: string;
+  /** inventory.yml: hosts.yml plus groups `lab` and the product's (`obiam` or `obkm`), ready for site.yml alone. */
+  siteInventoryFile: string;
+  /** The product group of siteInventoryFile. */
+  product: 'obiam' | 'obkm';
   /** Non-root user with sudo (password required) on every host. */
   sudoUser: string;
   sudoPassword: string;

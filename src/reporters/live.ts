@@ -99,7 +99,8 @@ export function createLiveReporter(opts: LiveReporterOptions): Reporter {
     const width = Math.max(20, columns() - 1);
     const spin = SPINNER[frame % SPINNER.length]!;
     const elapsed = formatDuration(Date.now() - task.started);
-    const lines = [`${paint('yellow', spin)} ${fit(`${task.title} ${elapsed}`, width - 2)}`];
+    // A long task name is cut, never the elapsed time after it (the time is what says the task is alive).
+    const lines = [`${paint('yellow', spin)} ${fit(task.title, Math.max(8, width - 3 - elapsed.length))} ${elapsed}`];
     const all = [...task.rows.values()];
     // Running hosts first when they do not all fit: they are the ones that change.
     const budget = Math.max(1, rows() - 3);

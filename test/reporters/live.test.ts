@@ -87,6 +87,16 @@ describe('live reporter', () => {
     expect(end.rows).toEqual(['✔ TASK [upload the pack]', '  ↓ [a] not run', '  ✔ changed: [b] 900ms']);
   });
 
+  it('cuts a long running task name, never its elapsed time', async () => {
+    const { r, screen } = setup({ columns: 60 });
+    const task = "carbon.xml host names (the LB's public name), port offset, keystore and clustering";
+    r.onEvent({ event: 'task-start', task, role: 'configure', module: 'xml', hosts: ['a'], handler: false, time: Date.now() });
+    const s = await screen();
+    expect(s.rows[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] TASK \[configure : carbon\.xml host names .*… \d+ms$/);
+    expect(s.rows[0]!.length).toBeLessThan(60);
+    await r.close?.();
+  });
+
   it('keeps the live block within the screen height when there are more hosts than rows', async () => {
     const { r, screen } = setup({ rows: 10 });
     const hosts = Array.from({ length: 30 }, (_, i) => `node${i + 1}`);
