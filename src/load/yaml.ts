@@ -1,10 +1,11 @@
 // YAML with Ansible's semantics (YAML 1.1: `yes` is true, `0644` is octal, `<<` merges) and source
 // positions for every node, so validation errors can name file:line:col.
 import { readFileSync } from 'node:fs';
-import { LineCounter, Parser, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
+import { LineCounter, Parser, parseDocument, isScalar, YAMLMap, YAMLSeq, type CollectionTag, type Document, type Node as YamlNode, type ScalarTag, type Tags } from 'yaml';
 import { EXIT, ObiamError, ObiamErrors, type SourceLocation } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
+import { UnsafeText, markUnsafe } from '../vars/unsafe.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -65,6 +66,24 @@ function vaultTag(vault: VaultDecrypter | undefined, file: string, failures: Obi
   };
 }
 
+// `!unsafe`: text that is never templated (src/vars/unsafe.ts); on a list or dict, all of it.
+const unsafeScalar: ScalarTag = { tag: '!unsafe', identify: () => false, resolve: (str: string) => new UnsafeText(str) };
+class UnsafeSeq extends YAMLSeq {
+  override toJSON(...a: Parameters<YAMLSeq['toJSON']>): unknown[] {
+    return markUnsafe(super.toJSON(...a)) as unknown[];
+  }
+}
+class UnsafeMap extends YAMLMap {
+  override toJSON(...a: Parameters<YAMLMap['toJSON']>): ReturnType<YAMLMap['toJSON']> {
+    return markUnsafe(super.toJSON(...a)) as ReturnType<YAMLMap['toJSON']>;
+  }
+}
+const unsafeTags: Tags = [
+  unsafeScalar,
+  { tag: '!unsafe', collection: 'seq', nodeClass: UnsafeSeq } as CollectionTag,
+  { tag: '!unsafe', collection: 'map', nodeClass: UnsafeMap } as CollectionTag,
+];
+
 /** Parses YAML text; throws ObiamErrors with file:line:col for syntax errors and duplicate keys. */
 export function parseYaml(text: string, file: string, opts: YamlOptions = {}): LoadedYaml {
   if (isVaultPayload(text)) {
@@ -98,7 +117,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     prettyErrors: false,
     lineCounter,
     // PyYAML (Ansible) reads only yes/no/true/false/on/off as booleans; `y` and `n` stay strings.
-    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file, vaultFailures)],
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file, vaultFailures), ...unsafeTags],
   });
   if (vaultFailures.length) throw vaultFailures.length === 1 ? vaultFailures[0]! : new ObiamErrors(vaultFailures, vaultFailures[0]!.exitCode);
   const errors = doc.errors.map((err) => {

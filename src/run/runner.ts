@@ -11,6 +11,7 @@ import { patternWarnings, selectHosts } from '../load/patterns.js';
 import { getModule } from '../modules/registry.js';
 import type { BackgroundJob, ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
 import { redactValue, registerSecret } from '../redact.js';
+import { registeredData, unwrapUnsafe } from '../vars/unsafe.js';
 import type { Connection } from '../transport/types.js';
 import type { BecomeOptions, Vars } from '../types.js';
 import { createTemplater, truthy, type Templater } from '../vars/template.js';
@@ -570,7 +571,7 @@ class Runner {
       // run_once: the first host's result (and registered value) stands for every host of the batch.
       const first = outcomes.get(targets[0]!)!;
       for (const h of hosts.slice(1)) {
-        if (task.register) this.setHostFact(h, task.register, first.result);
+        if (task.register) this.setHostFact(h, task.register, registeredData(first.result));
         if (task.module === 'set_fact' && first.result.ansible_facts && !first.result.failed) {
           for (const [k, v] of Object.entries(first.result.ansible_facts as Vars)) this.setHostFact(h, k, v);
         }
@@ -709,7 +710,7 @@ class Runner {
       final = 'rescued';
       // What the rescue section can read, as in Ansible.
       this.setHostFact(host, 'ansible_failed_task', { name: task });
-      this.setHostFact(host, 'ansible_failed_result', result);
+      this.setHostFact(host, 'ansible_failed_result', registeredData(result));
     }
     switch (final) {
       case 'ok':
@@ -766,7 +767,7 @@ class Runner {
   }
 
   private loopItems(loop: unknown, scope: VarScope, node: { location: Task['location'] }): unknown[] {
-    const v = typeof loop === 'string' ? scope.renderValue(loop, node.location) : scope.renderValue(loop, node.location);
+    const v = scope.renderValue(loop, node.location, { keepUnsafe: true });
     if (v === null || v === undefined) return [];
     if (!Array.isArray(v)) {
       throw new ObiamError('E_LOOP', `loop must be a list, got ${typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 60))}` : typeof v}`, {
@@ -844,7 +845,7 @@ class Runner {
           results,
         };
       }
-      if (task.register) this.setHostFact(host, task.register, result);
+      if (task.register) this.setHostFact(host, task.register, registeredData(result));
       const status = this.record(host, name, statusOf(result, ignore), result, t0, inh, { delegatedTo, noLog });
       const changed = Boolean(result.changed) && !result.failed;
       if (changed && status !== 'skipped') this.notify(task, host, pr);
@@ -857,7 +858,7 @@ class Runner {
       if (e instanceof UnreachableError && task.ignoreUnreachable) {
         // ignore_unreachable: the host stays in the play; the result says what happened.
         const result = { unreachable: true, changed: false, msg: errorMessage(e), ...(e.remedy ? { hint: e.remedy } : {}) };
-        if (task.register) this.setHostFact(host, task.register, result);
+        if (task.register) this.setHostFact(host, task.register, registeredData(result));
         return { status: this.record(host, name, 'ignored', result, t0, inh, { delegatedTo }), result, changed: false };
       }
       return this.handleError(host, name, e, t0, inh, ignore && !(e instanceof UnreachableError));
@@ -918,6 +919,7 @@ class Runner {
       r = await this.runModule(mod, task, scope, ctxFor(scope));
       if (mod.name === 'set_fact' && !r.failed && r.ansible_facts) {
         for (const [k, v] of Object.entries(r.ansible_facts as Vars)) this.setHostFact(host, k, v);
+        r = { ...r, ansible_facts: unwrapUnsafe(r.ansible_facts) }; // the stored facts keep the marking, the result shows text
       } else if (!r.failed && r.ansible_facts && typeof r.ansible_facts === 'object') {
         this.facts.set(host, { ...(this.facts.get(host) ?? {}), ...(r.ansible_facts as Vars) });
       }
@@ -965,7 +967,8 @@ class Runner {
 
   private async runModule(mod: ModuleDef, task: Task, scope: VarScope, ctx: ModuleContext): Promise<ModuleResult> {
     try {
-      const rendered = scope.renderValue(task.args, task.location) as Record<string, unknown>;
+      // set_fact keeps the unsafe marking of what it copies (remote output stays data).
+      const rendered = scope.renderValue(task.args, task.location, { keepUnsafe: mod.name === 'set_fact' }) as Record<string, unknown>;
       const args = dropOmitted(rendered);
       const r = await mod.run(args, ctx);
       return { ...r, changed: Boolean(r.changed) };
