@@ -42,6 +42,24 @@ const ansibleBools: ScalarTag[] = [
   { tag: BOOL_TAG, default: true, test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, resolve: () => false, stringify: () => 'false' },
 ];
 
+// PyYAML's YAML 1.1 floats: a dot is required and an exponent needs its sign, so `.`, `1e3` and
+// `1.5e3` stay strings (the yaml package's 1.1 floats would read `.` as NaN and `1.5e3` as 1500).
+const FLOAT_TAG = 'tag:yaml.org,2002:float';
+const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const pyFloat: ScalarTag = {
+  tag: FLOAT_TAG,
+  default: true,
+  identify: (v) => typeof v === 'number' && !Number.isInteger(v),
+  test: PY_FLOAT,
+  resolve(str: string): number {
+    const t = str.replace(/_/g, '');
+    if (/nan$/i.test(t)) return NaN;
+    if (/inf$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+    return Number(t);
+  },
+  stringify: ({ value }) => String(value),
+};
+
 /**
  * `!vault` values. A value that cannot be decrypted (wrong password, damaged payload) is kept in
  * `failures` and thrown after parsing with its own code: the yaml package would report it as a
@@ -117,7 +135,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     prettyErrors: false,
     lineCounter,
     // PyYAML (Ansible) reads only yes/no/true/false/on/off as booleans; `y` and `n` stay strings.
-    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file, vaultFailures), ...unsafeTags],
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || (t.tag !== BOOL_TAG && t.tag !== FLOAT_TAG)), ...ansibleBools, pyFloat, vaultTag(opts.vault, file, vaultFailures), ...unsafeTags],
   });
   if (vaultFailures.length) throw vaultFailures.length === 1 ? vaultFailures[0]! : new ObiamErrors(vaultFailures, vaultFailures[0]!.exitCode);
   const errors = doc.errors.map((err) => {

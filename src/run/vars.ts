@@ -1,6 +1,6 @@
 // Variable precedence (Ansible's order, lowest first) and lazy templating of variable values.
 import type { SourceLocation } from '../errors.js';
-import { hasTemplate, truthy, type RenderValueOptions, type Templater } from '../vars/template.js';
+import { conditionTruthy, hasTemplate, type RenderValueOptions, type Templater } from '../vars/template.js';
 import { isUnsafe } from '../vars/unsafe.js';
 import type { Vars } from '../types.js';
 
@@ -191,7 +191,8 @@ export class VarScope {
       // `when: "{{ x }}"` is accepted like Ansible does (with its warning): strip the braces.
       const m = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(c);
       const expr = m && !m[1]!.includes('{{') ? m[1]! : c;
-      if (!truthy(this.evaluate(expr, source))) return false;
+      // Jinja's truthiness, as Ansible 2.14's `{% if %}`: the string "false" is non-empty, so true.
+      if (!conditionTruthy(this.evaluate(expr, source))) return false;
     }
     return true;
   }

@@ -279,7 +279,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
         if (!c) return false;
         continue;
       }
-      if (!truthy(evaluate(c, vars, source))) return false;
+      if (!conditionTruthy(evaluate(c, vars, source))) return false;
     }
     return true;
   };
@@ -370,4 +370,10 @@ export function truthy(v: unknown): boolean {
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
+}
+
+/** A condition's truth (when, changed_when, failed_when, until, assert): Jinja/Python truthiness, undefined an error. */
+export function conditionTruthy(v: unknown): boolean {
+  if (v === undefined) return false;
+  return jinjaTruthy(v);
 }

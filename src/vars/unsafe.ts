@@ -55,7 +55,15 @@ function needsUnwrap(v: unknown): boolean {
   return false;
 }
 
-/** A module result as it is registered: plain strings inside, the whole marked unsafe. */
+/**
+ * A module result as it is registered: `failed: false` when it did not fail (as Ansible's results
+ * carry it; skipped results do not), plain strings inside, the whole marked unsafe.
+ */
 export function registeredData<T>(v: T): T {
-  return markUnsafe(unwrapUnsafe(v)) as T;
+  let r = unwrapUnsafe(v);
+  if (isContainer(r) && !Array.isArray(r)) {
+    const o = r as Record<string, unknown>;
+    if (o.failed === undefined && !o.skipped) r = { ...o, failed: false };
+  }
+  return markUnsafe(r) as T;
 }
