@@ -61,11 +61,13 @@ export const LOOKUPS: Record<string, LookupFn> = {
   varnames(terms, _kw, ctx) {
     const names = Object.keys(ctx.vars).filter((n) => ctx.vars[n] !== undefined);
     return terms.flatMap((t) => {
+      if (typeof t !== 'string') throw new LookupError(`Invalid setting identifier, "${pyStr(t)}" is not a string, it is a ${typeof t}`);
       let re: RegExp;
       try {
-        re = new RegExp(String(t));
-      } catch {
-        throw new LookupError(`varnames: ${JSON.stringify(String(t))} is not a valid regular expression`);
+        re = new RegExp(t);
+      } catch (e) {
+        // Worded as Ansible's (its tests look for these words); /^\*/ is "nothing to repeat".
+        throw new LookupError(`Unable to use "${t}" as a search parameter: ${e instanceof Error && /nothing to repeat/i.test(e.message) ? 'nothing to repeat' : e instanceof Error ? e.message : String(e)}`);
       }
       return names.filter((n) => re.test(n));
     });
