@@ -26,6 +26,11 @@ if [ -z "${REFERENCE:-}" ]; then
   printf '#!/bin/sh\nexec node %q/bin/obiam-run.js "$@"\n' "$repo" >"$shim/ansible-playbook"
   chmod +x "$shim/ansible-playbook"
 fi
+# ansible-test writes an inventory two levels above each target (runme.sh scripts say -i ../../inventory)
+# and puts the targets directory on the roles path (setup_* roles); the same here, in YAML.
+mkdir -p "$work/targets"
+cp -r "$targets_dir/." "$work/targets/"
+export ANSIBLE_ROLES_PATH="$work/targets"
 cat >"$work/inventory.yml" <<'INV'
 all:
   hosts:
@@ -36,14 +41,13 @@ all:
       ansible_connection: local
       ansible_python_interpreter: /usr/bin/python3
 INV
+cp "$work/inventory.yml" "$work/inventory"
 
 pass=0
 fail=0
 for t in "$@"; do
   [ -d "$targets_dir/$t" ] || { printf '%-32s missing\n' "$t"; fail=$((fail + 1)); continue; }
   dir="$work/targets/$t"
-  mkdir -p "$work/targets"
-  cp -r "$targets_dir/$t" "$dir"
   log="$work/$t.log"
   if [ -f "$dir/runme.sh" ]; then
     (cd "$dir" && PATH="$shim:$PATH" HOME="$work/home" ANSIBLE_NOCOLOR=1 NO_COLOR=1 OBIAM_RUN_STATE_DIR="$work/state" \
