@@ -1,10 +1,11 @@
 // YAML with Ansible's semantics (YAML 1.1: `yes` is true, `0644` is octal, `<<` merges) and source
 // positions for every node, so validation errors can name file:line:col.
 import { readFileSync } from 'node:fs';
-import { LineCounter, Parser, parseDocument, isScalar, type Document, type Node as YamlNode, type ScalarTag } from 'yaml';
+import { LineCounter, Parser, parseDocument, isScalar, YAMLMap, YAMLSeq, type CollectionTag, type Document, type Node as YamlNode, type ScalarTag, type Tags } from 'yaml';
 import { EXIT, ObiamError, ObiamErrors, type SourceLocation } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { isVaultPayload, type VaultDecrypter } from '../vault/types.js';
+import { UnsafeText, markUnsafe } from '../vars/unsafe.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -41,6 +42,24 @@ const ansibleBools: ScalarTag[] = [
   { tag: BOOL_TAG, default: true, test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, resolve: () => false, stringify: () => 'false' },
 ];
 
+// PyYAML's YAML 1.1 floats: a dot is required and an exponent needs its sign, so `.`, `1e3` and
+// `1.5e3` stay strings (the yaml package's 1.1 floats would read `.` as NaN and `1.5e3` as 1500).
+const FLOAT_TAG = 'tag:yaml.org,2002:float';
+const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const pyFloat: ScalarTag = {
+  tag: FLOAT_TAG,
+  default: true,
+  identify: (v) => typeof v === 'number' && !Number.isInteger(v),
+  test: PY_FLOAT,
+  resolve(str: string): number {
+    const t = str.replace(/_/g, '');
+    if (/nan$/i.test(t)) return NaN;
+    if (/inf$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+    return Number(t);
+  },
+  stringify: ({ value }) => String(value),
+};
+
 /**
  * `!vault` values. A value that cannot be decrypted (wrong password, damaged payload) is kept in
  * `failures` and thrown after parsing with its own code: the yaml package would report it as a
@@ -64,6 +83,24 @@ function vaultTag(vault: VaultDecrypter | undefined, file: string, failures: Obi
     },
   };
 }
+
+// `!unsafe`: text that is never templated (src/vars/unsafe.ts); on a list or dict, all of it.
+const unsafeScalar: ScalarTag = { tag: '!unsafe', identify: () => false, resolve: (str: string) => new UnsafeText(str) };
+class UnsafeSeq extends YAMLSeq {
+  override toJSON(...a: Parameters<YAMLSeq['toJSON']>): unknown[] {
+    return markUnsafe(super.toJSON(...a)) as unknown[];
+  }
+}
+class UnsafeMap extends YAMLMap {
+  override toJSON(...a: Parameters<YAMLMap['toJSON']>): ReturnType<YAMLMap['toJSON']> {
+    return markUnsafe(super.toJSON(...a)) as ReturnType<YAMLMap['toJSON']>;
+  }
+}
+const unsafeTags: Tags = [
+  unsafeScalar,
+  { tag: '!unsafe', collection: 'seq', nodeClass: UnsafeSeq } as CollectionTag,
+  { tag: '!unsafe', collection: 'map', nodeClass: UnsafeMap } as CollectionTag,
+];
 
 /** Parses YAML text; throws ObiamErrors with file:line:col for syntax errors and duplicate keys. */
 export function parseYaml(text: string, file: string, opts: YamlOptions = {}): LoadedYaml {
@@ -98,7 +135,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): L
     prettyErrors: false,
     lineCounter,
     // PyYAML (Ansible) reads only yes/no/true/false/on/off as booleans; `y` and `n` stay strings.
-    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== BOOL_TAG), ...ansibleBools, vaultTag(opts.vault, file, vaultFailures)],
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || (t.tag !== BOOL_TAG && t.tag !== FLOAT_TAG)), ...ansibleBools, pyFloat, vaultTag(opts.vault, file, vaultFailures), ...unsafeTags],
   });
   if (vaultFailures.length) throw vaultFailures.length === 1 ? vaultFailures[0]! : new ObiamErrors(vaultFailures, vaultFailures[0]!.exitCode);
   const errors = doc.errors.map((err) => {

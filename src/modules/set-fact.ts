@@ -1,5 +1,6 @@
 // set_fact: sets host variables on the controller; they rank above play vars and outlive the play.
 import { EXIT, ObiamError } from '../errors.js';
+import { UnsafeText } from '../vars/unsafe.js';
 import type { ModuleDef } from './types.js';
 
 export const setFactModule: ModuleDef<Record<string, unknown>> = {
@@ -22,7 +23,7 @@ export const setFactModule: ModuleDef<Record<string, unknown>> = {
       if (k === '_raw_params') {
         throw new ObiamError('E_SET_FACT_ARGS', 'set_fact: free-form text is not a variable assignment', { exitCode: EXIT.HOST_FAILED, remedy: 'use `set_fact: {name: value}` or `name=value` pairs' });
       }
-      facts[k] = v;
+      facts[k] = asBoolean(v);
     }
     if (Object.keys(facts).length === 0) {
       throw new ObiamError('E_SET_FACT_ARGS', 'set_fact: no variables given', { exitCode: EXIT.HOST_FAILED, remedy: 'give at least one name: value' });
@@ -30,3 +31,13 @@ export const setFactModule: ModuleDef<Record<string, unknown>> = {
     return { changed: false, ansible_facts: facts };
   },
 };
+
+// Ansible's set_fact turns the strings yes/no/true/false (any case) into booleans; unsafe text too.
+function asBoolean(v: unknown): unknown {
+  const s = typeof v === 'string' ? v : v instanceof UnsafeText ? v.text : undefined;
+  if (s === undefined) return v;
+  const l = s.toLowerCase();
+  if (l === 'yes' || l === 'true') return true;
+  if (l === 'no' || l === 'false') return false;
+  return v;
+}

@@ -5,6 +5,7 @@ import type { HostCounts, HostStatus, RunEvent } from '../events/types.js';
 import type { Task } from '../load/model.js';
 import type { ModuleDef, ModuleResult } from '../modules/types.js';
 import { redactValue } from '../redact.js';
+import { registeredData, unwrapUnsafe } from '../vars/unsafe.js';
 import type { Vars } from '../types.js';
 import { NO_LOG_MSG, type HostOutcome, type Inherit, type RunState } from './run-state.js';
 
@@ -67,7 +68,7 @@ export function record(
     final = 'rescued';
     // What the rescue section can read, as in Ansible.
     rs.setHostFact(host, 'ansible_failed_task', { name: task });
-    rs.setHostFact(host, 'ansible_failed_result', result);
+    rs.setHostFact(host, 'ansible_failed_result', registeredData(result));
   }
   countStatus(rs.countsOf(host), final, Boolean(result.changed));
   if (final === 'rescued') rs.state.set(host, 'rescuing');
@@ -88,8 +89,8 @@ export function handleError(rs: RunState, host: string, task: string, e: unknown
 
 /** What the task executor reports while a task runs on a host (it emits nothing itself). */
 export interface ResultSink {
-  /** A module returned facts: set_fact-style modules set host facts, others (setup) gathered facts. */
-  facts(mod: ModuleDef<any>, r: ModuleResult): void;
+  /** A module returned facts: set_fact-style modules set host facts, others (setup) gathered facts; returns the result to show. */
+  facts(mod: ModuleDef<any>, r: ModuleResult): ModuleResult;
   /** One loop item finished. */
   item(r: ModuleResult, label: string, delegatedTo: string | undefined, t0: number): void;
   /** A progress or verbose event from the module or the retry loop. */
@@ -117,13 +118,14 @@ export function resultSink(rs: RunState, host: string, name: string, inh: Inheri
   };
 }
 
-function applyFacts(rs: RunState, host: string, mod: ModuleDef<any>, r: ModuleResult): void {
-  if (r.failed || !r.ansible_facts || typeof r.ansible_facts !== 'object') return;
+function applyFacts(rs: RunState, host: string, mod: ModuleDef<any>, r: ModuleResult): ModuleResult {
+  if (r.failed || !r.ansible_facts || typeof r.ansible_facts !== 'object') return r;
   if (mod.setsHostFacts) {
     for (const [k, v] of Object.entries(r.ansible_facts as Vars)) rs.setHostFact(host, k, v);
-  } else {
-    rs.facts.set(host, { ...(rs.facts.get(host) ?? {}), ...(r.ansible_facts as Vars) });
+    return { ...r, ansible_facts: unwrapUnsafe(r.ansible_facts) }; // the stored facts keep the marking, the result shows text
   }
+  rs.facts.set(host, { ...(rs.facts.get(host) ?? {}), ...(r.ansible_facts as Vars) });
+  return r;
 }
 
 /** The task executor's answer for one host: a result, or the error it stopped with. */
@@ -140,7 +142,7 @@ export function finishTask(rs: RunState, task: Task, host: string, name: string,
   const { delegatedTo } = ex;
   if (ex.result) {
     const result = ex.result;
-    if (task.register) rs.setHostFact(host, task.register, result);
+    if (task.register) rs.setHostFact(host, task.register, registeredData(result));
     const status = record(rs, host, name, statusOf(result, ignore), result, t0, inh, { delegatedTo, noLog });
     return { status, result, changed: Boolean(result.changed) && !result.failed };
   }
@@ -152,7 +154,7 @@ export function finishTask(rs: RunState, task: Task, host: string, name: string,
   if (e instanceof UnreachableError && task.ignoreUnreachable) {
     // ignore_unreachable: the host stays in the play; the result says what happened.
     const result = { unreachable: true, changed: false, msg: errorMessage(e), ...(e.remedy ? { hint: e.remedy } : {}) };
-    if (task.register) rs.setHostFact(host, task.register, result);
+    if (task.register) rs.setHostFact(host, task.register, registeredData(result));
     return { status: record(rs, host, name, 'ignored', result, t0, inh, { delegatedTo }), result, changed: false };
   }
   return handleError(rs, host, name, e, t0, inh, ignore && !(e instanceof UnreachableError));
@@ -161,7 +163,7 @@ export function finishTask(rs: RunState, task: Task, host: string, name: string,
 /** run_once: the first host's result (and registered value, and set facts) stands for the other hosts. */
 export function copyRunOnce(rs: RunState, task: Task, mod: ModuleDef<any> | undefined, hosts: string[], first: HostOutcome): void {
   for (const h of hosts) {
-    if (task.register) rs.setHostFact(h, task.register, first.result);
+    if (task.register) rs.setHostFact(h, task.register, registeredData(first.result));
     if (mod?.setsHostFacts && first.result.ansible_facts && !first.result.failed) {
       for (const [k, v] of Object.entries(first.result.ansible_facts as Vars)) rs.setHostFact(h, k, v);
     }

@@ -85,7 +85,7 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
 
 /** A loop's items: a list (or a template that renders to one); null means none. */
 export function loopItems(loop: unknown, scope: VarScope, node: { location: SourceLocation }): unknown[] {
-  const v = scope.renderValue(loop, node.location);
+  const v = scope.renderValue(loop, node.location, { keepUnsafe: true });
   if (v === null || v === undefined) return [];
   if (!Array.isArray(v)) {
     throw new ObiamError('E_LOOP', `loop must be a list, got ${typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 60))}` : typeof v}`, {
@@ -136,7 +136,7 @@ async function execOnce(x: Exec, scope: VarScope, delegatedTo?: string): Promise
   const firstTry = Date.now();
   for (let attempt = 1; attempt <= attempts; attempt++) {
     r = await runModule(mod, task, scope, ctxFor(scope));
-    sink.facts(mod, r);
+    r = sink.facts(mod, r);
     r = applyConditions(task, r, scope);
     if (attempts === 1) break;
     r.attempts = attempt;
@@ -181,7 +181,8 @@ function renderCount(v: number | string | undefined, dflt: number, what: string,
 
 async function runModule(mod: ModuleDef, task: Task, scope: VarScope, ctx: ModuleContext): Promise<ModuleResult> {
   try {
-    const rendered = scope.renderValue(task.args, task.location) as Record<string, unknown>;
+    // Modules that set facts keep the unsafe marking of what they copy (remote output stays data).
+    const rendered = scope.renderValue(task.args, task.location, { keepUnsafe: mod.setsHostFacts === true }) as Record<string, unknown>;
     const args = dropOmitted(rendered);
     const r = await mod.run(args, ctx);
     return { ...r, changed: Boolean(r.changed) };

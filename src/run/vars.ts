@@ -1,6 +1,7 @@
 // Variable precedence (Ansible's order, lowest first) and lazy templating of variable values.
 import type { SourceLocation } from '../errors.js';
-import { hasTemplate, truthy, type Templater } from '../vars/template.js';
+import { conditionTruthy, hasTemplate, type RenderValueOptions, type Templater } from '../vars/template.js';
+import { isUnsafe } from '../vars/unsafe.js';
 import type { Vars } from '../types.js';
 
 /** The layers a task's variables come from; every layer is optional. */
@@ -100,6 +101,7 @@ export const lazyViews = new WeakSet<object>();
 
 function containsTemplate(value: unknown): boolean {
   if (typeof value === 'string') return hasTemplate(value);
+  if (isUnsafe(value)) return false; // registered results, !unsafe: data, never templates
   if (value && typeof value === 'object' && lazyViews.has(value)) return false;
   if (Array.isArray(value)) return value.some(containsTemplate);
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).some(containsTemplate);
@@ -137,7 +139,7 @@ export class VarScope {
     }
     this.resolving.add(name);
     try {
-      const out = this.templater.renderValue(v, this.contextFor(v), `variable '${name}'`);
+      const out = this.templater.renderValue(v, this.contextFor(v), `variable '${name}'`, { keepUnsafe: true });
       this.resolved.set(name, out);
       return out;
     } finally {
@@ -171,8 +173,8 @@ export class VarScope {
     return this.templater.render(template, this.contextFor(template), source);
   }
 
-  renderValue(value: unknown, source?: SourceLocation | string): unknown {
-    return this.templater.renderValue(value, this.contextFor(value), source);
+  renderValue(value: unknown, source?: SourceLocation | string, opts?: RenderValueOptions): unknown {
+    return this.templater.renderValue(value, this.contextFor(value), source, opts);
   }
 
   evaluate(expr: string, source?: SourceLocation | string): unknown {
@@ -189,7 +191,8 @@ export class VarScope {
       // `when: "{{ x }}"` is accepted like Ansible does (with its warning): strip the braces.
       const m = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(c);
       const expr = m && !m[1]!.includes('{{') ? m[1]! : c;
-      if (!truthy(this.evaluate(expr, source))) return false;
+      // Jinja's truthiness, as Ansible 2.14's `{% if %}`: the string "false" is non-empty, so true.
+      if (!conditionTruthy(this.evaluate(expr, source))) return false;
     }
     return true;
   }

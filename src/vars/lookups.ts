@@ -57,6 +57,41 @@ export const LOOKUPS: Record<string, LookupFn> = {
       throw new LookupError(`No variable found with this name: ${name}`);
     });
   },
+  // The names of the variables a regular expression finds (Python re.search: anywhere in the name).
+  varnames(terms, _kw, ctx) {
+    const names = Object.keys(ctx.vars).filter((n) => ctx.vars[n] !== undefined);
+    return terms.flatMap((t) => {
+      if (typeof t !== 'string') throw new LookupError(`Invalid setting identifier, "${pyStr(t)}" is not a string, it is a ${typeof t}`);
+      let re: RegExp;
+      try {
+        re = new RegExp(t);
+      } catch (e) {
+        // Worded as Ansible's (its tests look for these words); /^\*/ is "nothing to repeat".
+        throw new LookupError(`Unable to use "${t}" as a search parameter: ${e instanceof Error && /nothing to repeat/i.test(e.message) ? 'nothing to repeat' : e instanceof Error ? e.message : String(e)}`);
+      }
+      return names.filter((n) => re.test(n));
+    });
+  },
+  // The first file that exists, searched like lookup('file'); terms are names or {files, paths} dicts.
+  first_found(terms, kw, ctx) {
+    const names: string[] = [];
+    const add = (files: unknown, paths: unknown): void => {
+      const fs = (Array.isArray(files) ? files : [files]).flatMap((f) => String(f).split(/[,;]/)).filter(Boolean);
+      const ps = paths === undefined ? [''] : (Array.isArray(paths) ? paths : [paths]).flatMap((p) => String(p).split(/[,:;]/));
+      for (const p of ps) for (const f of fs) names.push(p ? `${p.replace(/\/$/, '')}/${f}` : f);
+    };
+    for (const t of terms) {
+      if (isMapping(t)) add(t.files ?? [], t.paths);
+      else add(t, kw.paths);
+    }
+    if (kw.files !== undefined) add(kw.files, kw.paths);
+    for (const n of names) {
+      const found = lookupFileCandidates(n, ctx).find(isFile);
+      if (found) return [found];
+    }
+    if (kw.skip === true) return [];
+    throw new LookupError(`No file was found when using first_found (tried ${names.join(', ')})`);
+  },
   items: (terms) => terms.flatMap((t) => (Array.isArray(t) ? t : [t])),
   list: (terms) => terms,
   dict(terms) {

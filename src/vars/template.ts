@@ -12,6 +12,7 @@ import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJin
 import { LookupError, runLookup } from './lookups.js';
 import { PyTypeError, isMapping } from './python.js';
 import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
+import { UnsafeText, isUnsafe, markUnsafe, unwrapUnsafe } from './unsafe.js';
 
 export interface RenderOptions {
   /**
@@ -21,11 +22,20 @@ export interface RenderOptions {
   file?: boolean;
 }
 
+export interface RenderValueOptions {
+  /**
+   * Keep the unsafe marking: output that read unsafe data (registered results, `!unsafe`) comes back
+   * as UnsafeText / a marked list or dict, so storing it (set_fact, a variable) never templates it
+   * again. Without it the result is plain (what modules are given).
+   */
+  keepUnsafe?: boolean;
+}
+
 export interface Templater {
   /** Renders a template string to a string. */
   render(template: string, vars: Vars, source?: SourceLocation | string, opts?: RenderOptions): string;
   /** Renders strings inside any JSON-like value; a string that is exactly one `{{ expr }}` keeps the expression's native type. */
-  renderValue<T = unknown>(value: T, vars: Vars, source?: SourceLocation | string): unknown;
+  renderValue<T = unknown>(value: T, vars: Vars, source?: SourceLocation | string, opts?: RenderValueOptions): unknown;
   /** Evaluates a bare Jinja expression (as in `when:`) to its value. */
   evaluate(expr: string, vars: Vars, source?: SourceLocation | string): unknown;
   /** Evaluates a list of conditions with Ansible truthiness; all must hold. */
@@ -64,7 +74,14 @@ function vaultError(): ObiamError {
 
 export function createTemplater(opts: TemplaterOptions = {}): Templater {
   const decrypted = new Map<string, string>();
+  // Counts reads of unsafe data: a render during which it grows read some, and its output is unsafe too.
+  let unsafeReads = 0;
   const resolve = (v: unknown): unknown => {
+    if (v instanceof UnsafeText) {
+      unsafeReads++;
+      return v.text;
+    }
+    if (isUnsafe(v)) unsafeReads++;
     if (!(v instanceof VaultedValue)) return v;
     if (!opts.vault?.hasSecrets) return v;
     let plain = decrypted.get(v.payload);
@@ -207,7 +224,15 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   };
   const evaluate = (expr: string, vars: Vars, source?: SourceLocation | string): unknown => evaluateMode(expr, vars, source, 'python');
 
-  const renderValue = (value: unknown, vars: Vars, source?: SourceLocation | string): unknown => {
+  const renderPlain = (value: unknown, vars: Vars, source?: SourceLocation | string): unknown => {
+    if (value instanceof UnsafeText) {
+      unsafeReads++;
+      return value.text;
+    }
+    if (isUnsafe(value)) {
+      unsafeReads++;
+      return value; // data, never rendered
+    }
     if (typeof value === 'string') {
       if (!hasTemplate(value)) return value;
       const m = SINGLE_EXPR.exec(value);
@@ -222,14 +247,31 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
       }
       return render(value, vars, source);
     }
-    if (Array.isArray(value)) return value.map((v) => renderValue(v, vars, source));
+    if (Array.isArray(value)) return value.map((v) => renderPlain(v, vars, source));
     if (isMapping(value)) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, vars, source);
+      for (const [k, v] of Object.entries(value)) out[k] = renderPlain(v, vars, source);
       return out;
     }
     return value;
   };
+
+  // Each template string of the structure is marked on its own: `{a: "{{ r.stdout }}", b: "{{ x }}"}`
+  // keeps only `a` as data.
+  const renderKeep = (value: unknown, vars: Vars, source?: SourceLocation | string): unknown => {
+    if (!isUnsafe(value) && (Array.isArray(value) || isMapping(value))) {
+      if (Array.isArray(value)) return value.map((v) => renderKeep(v, vars, source));
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = renderKeep(v, vars, source);
+      return out;
+    }
+    const before = unsafeReads;
+    const out = renderPlain(value, vars, source);
+    return unsafeReads > before ? markUnsafe(unwrapUnsafe(out)) : out;
+  };
+
+  const renderValue = (value: unknown, vars: Vars, source?: SourceLocation | string, ro: RenderValueOptions = {}): unknown =>
+    ro.keepUnsafe ? renderKeep(value, vars, source) : unwrapUnsafe(renderPlain(value, vars, source));
 
   const evalConditions = (conds: ReadonlyArray<string | boolean>, vars: Vars, source?: SourceLocation | string): boolean => {
     for (const c of conds) {
@@ -237,7 +279,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
         if (!c) return false;
         continue;
       }
-      if (!truthy(evaluate(c, vars, source))) return false;
+      if (!conditionTruthy(evaluate(c, vars, source))) return false;
     }
     return true;
   };
@@ -328,4 +370,10 @@ export function truthy(v: unknown): boolean {
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
+}
+
+/** A condition's truth (when, changed_when, failed_when, until, assert): Jinja/Python truthiness, undefined an error. */
+export function conditionTruthy(v: unknown): boolean {
+  if (v === undefined) return false;
+  return jinjaTruthy(v);
 }
