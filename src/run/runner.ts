@@ -43,6 +43,11 @@ export async function runPlaybook(opts: RunOptions): Promise<RunOutcome> {
   const exitCode = interrupted ? EXIT.INTERRUPTED : anyFailed ? EXIT.HOST_FAILED : anyUnreachable ? EXIT.HOST_UNREACHABLE : EXIT.OK;
   if (interrupted && rs.stoppedBetweenBatches) rs.emit({ event: 'warning', message: 'stopped at a safe point: every batch that started was finished' });
   else if (interrupted) rs.emit({ event: 'warning', message: 'interrupted: no new tasks were started; tasks already running were allowed to finish' });
+  // As ansible-playbook: a start task that was never reached (it may sit behind an include) is
+  // reported, and the exit code stays that of the run.
+  if (!rs.startReached && opts.startAtTask !== undefined) {
+    rs.emit({ event: 'warning', message: `No matching task "${opts.startAtTask}" found: nothing after it ran. Note: --start-at-task can only follow tasks that exist when the play reaches them` });
+  }
   rs.emit({ event: 'recap', hosts, exitCode, durationMs: Date.now() - started });
   return { exitCode };
 }

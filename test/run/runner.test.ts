@@ -513,6 +513,15 @@ describe('start-at-task, forks, signal and exit codes', () => {
     expect(r.transport.log('a')).toEqual([quoted('second'), quoted('third')]);
   });
 
+  it('a start task never reached runs nothing, warns by name and keeps exit 0 (as ansible-playbook)', async () => {
+    const pb = playbook([play({ tasks: [cmd('first'), cmd('second')] })]);
+    const r = await runTest(pb, inventory(['a']), {}, { startAtTask: 'no such task' });
+    expect(r.transport.log('a')).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    const warnings = r.events.filter((e) => e.event === 'warning').map((e) => (e as { message: string }).message);
+    expect(warnings.some((m) => m.includes('No matching task "no such task" found'))).toBe(true);
+  });
+
   it('limits parallel hosts to forks', async () => {
     const pb = playbook([play({ tasks: [cmd('slow')] })]);
     const r = await runTest(pb, inventory(['a', 'b', 'c', 'd', 'e']), { rules: [{ match: 'slow', delayMs: 30 }] }, { forks: 2 });
