@@ -34,6 +34,8 @@ export interface SshTransportOptions {
   maxChannels?: number;
   /** Remote shells per connection for parallel execs on one host. */
   shellsPerHost?: number;
+  /** SSH handshakes in progress at once over the whole run; the connect timeout of a host starts when its turn comes. */
+  maxStartups?: number;
 }
 
 const DEFAULTS = {
@@ -43,15 +45,26 @@ const DEFAULTS = {
   keepaliveCountMax: 3,
   maxChannels: 10,
   shellsPerHost: 1,
+  // 500 hosts connecting at once on 2 busy cores left the last handshakes past a 10 s timeout; 64 at a
+  // time keep the cores busy and, at 50 ms RTT, 1000 hosts connected in about 16 batches of 8 round trips.
+  maxStartups: 64,
 };
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(homedir(), '.ssh', f));
 
 export function createSshTransport(opts: SshTransportOptions = {}): Transport {
   const keyCache = new Map<string, ParsedKey>();
+  const startups = new Semaphore(Math.max(1, opts.maxStartups ?? DEFAULTS.maxStartups));
   return {
     name: 'ssh',
-    connect: (spec, signal, log) => connectSsh(spec, opts, keyCache, signal, log),
+    connect: async (spec, signal, log) => {
+      const release = await startups.acquire();
+      try {
+        return await connectSsh(spec, opts, keyCache, signal, log);
+      } finally {
+        release();
+      }
+    },
   };
 }
 
