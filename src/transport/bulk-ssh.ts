@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { ObiamError, EXIT } from '../errors.js';
+import { systemLimitError } from './limits.js';
 import { sq } from './remote-shell.js';
 
 /** Files at least this big go through the system ssh; smaller ones use the open connection (no second handshake). */
@@ -93,7 +94,12 @@ export function bulkSshArgs(t: BulkTarget, remoteCommand: string): string[] {
  * file offset (/proc/self/fdinfo).
  */
 export async function bulkUpload(t: BulkTarget, hostName: string, localPath: string, remoteTmp: string, size: number, onProgress?: (sent: number, total: number) => void): Promise<void> {
-  const fd = openSync(localPath, 'r');
+  let fd: number;
+  try {
+    fd = openSync(localPath, 'r');
+  } catch (e) {
+    throw systemLimitError(hostName, `opening ${localPath}`, e) ?? e;
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const child = spawn(SSH_BIN, bulkSshArgs(t, `exec /bin/sh -c ${sq(`umask 077 && exec cat > ${sq(remoteTmp)}`)}`), { stdio: [fd, 'ignore', 'pipe'] });
@@ -107,7 +113,7 @@ export async function bulkUpload(t: BulkTarget, hostName: string, localPath: str
       }, 250);
     }
     const code = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
+      child.once('error', (e) => reject(systemLimitError(hostName, `starting ${SSH_BIN}`, e) ?? e));
       child.once('close', (c, sig) => resolve(c ?? (sig ? 128 + 9 : -1)));
     });
     const text = Buffer.concat(err).toString('utf8').trim();

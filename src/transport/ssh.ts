@@ -11,6 +11,7 @@ import { registerSecret } from '../redact.js';
 import type { BecomeOptions } from '../types.js';
 import { BULK_MIN_BYTES, bulkSshEnabled, bulkTarget, bulkUpload, type BulkTarget } from './bulk-ssh.js';
 import { DEFAULT_KNOWN_HOSTS, expandHome } from './known-hosts.js';
+import { MAX_STARTUPS_HINT, systemLimitError } from './limits.js';
 import { RemoteShell, buildKillScript, buildScript, sq, type RawResult, type ShellRequest, type ShellStream, type SudoSpec } from './remote-shell.js';
 import { connectHop, retryable, type HopParams } from './ssh-connect.js';
 import { loadSshConfig, resolveTarget, type ResolvedTarget } from './ssh-config.js';
@@ -61,6 +62,14 @@ export function createSshTransport(opts: SshTransportOptions = {}): Transport {
       const release = await startups.acquire();
       try {
         return await connectSsh(spec, opts, keyCache, signal, log);
+      } catch (e) {
+        const limit = systemLimitError(spec.name, 'connecting', e);
+        if (limit) throw limit;
+        // A host that cuts the handshake short may be refusing at its MaxStartups: say so.
+        if (e instanceof UnreachableError && e.code === 'E_UNREACHABLE' && /closed during the handshake|ECONNRESET/.test(e.message)) {
+          throw new UnreachableError(spec.name, e.message, { cause: e.cause, remedy: `${e.remedy ? `${e.remedy}; ` : ''}${MAX_STARTUPS_HINT}` });
+        }
+        throw e;
       } finally {
         release();
       }
@@ -298,6 +307,8 @@ class SshConnection implements Connection {
       this.target.exec(command, (err, ch) => {
         if (err) {
           release();
+          const limit = systemLimitError(this.host, 'opening a channel', err);
+          if (limit) return reject(limit);
           void this.deathError(`cannot open a channel: ${err.message}`).then(reject);
           return;
         }

@@ -234,6 +234,53 @@ describe('bulk uploads through the system ssh (files of BULK_MIN_BYTES and more)
   });
 });
 
+describe('system limits name themselves (E_SYS_LIMIT)', () => {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+  it("the host's MaxSessions: a channel the host refuses is E_SYS_LIMIT naming MaxSessions and the remedy", async () => {
+    const tight = await startSshd({ extraConfig: ['MaxSessions 1'] });
+    try {
+      writeFileSync(kh, readFileSync(kh, 'utf8') + tight.knownHostsLine() + '\n');
+      const c = await transport().connect(spec(tight));
+      try {
+        // The persistent shell holds the one session; an upload needs a second channel.
+        writeFileSync(path.join(work, 'one-line'), 'x\n');
+        const e = (await c.putFile(path.join(work, 'one-line'), path.join(work, 'never')).then(() => undefined, (x: unknown) => x)) as ObiamError;
+        expect(e).toBeInstanceOf(ObiamError);
+        expect(e.code).toBe('E_SYS_LIMIT');
+        expect(e.message).toMatch(/MaxSessions/);
+        expect(e.remedy).toMatch(/raise MaxSessions in the host's sshd_config/);
+        expect((await c.exec('echo still')).stdout).toBe('still\n');
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await tight.stop();
+    }
+  });
+
+  it('the controller\'s open-file limit: under ulimit -n 40, connecting many hosts stops with E_SYS_LIMIT naming ulimit -n and its value', () => {
+    expect(existsSync(path.join(repo, 'dist/transport/ssh.js')), 'run npm run build first').toBe(true);
+    const script = `
+      const { createSshTransport } = await import(${JSON.stringify(pathToFileURL(path.join(repo, 'dist/transport/ssh.js')).href)});
+      const t = createSshTransport({ knownHostsFiles: [${JSON.stringify(kh)}], sshConfigFile: ${JSON.stringify(noConfig())}, connectRetries: 0 });
+      const conns = [];
+      let err;
+      for (let i = 0; i < 60 && !err; i++) {
+        try { conns.push(await t.connect(${JSON.stringify(spec(sshd))})); } catch (e) { err = e; }
+      }
+      for (const c of conns) await c.close();
+      console.log(JSON.stringify(err ? { code: err.code, message: err.message, remedy: err.remedy } : { connected: conns.length }));`;
+    const out = execFileSync('sh', ['-c', 'ulimit -n 40 && exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { code?: string; message?: string; remedy?: string; connected?: number };
+    expect(r.connected, 'every connect succeeded under ulimit -n 40').toBeUndefined();
+    expect(r.code).toBe('E_SYS_LIMIT');
+    expect(r.message).toMatch(/too many open files on the controller: the open-file limit \(ulimit -n\) \(now 40/);
+    expect(r.remedy).toMatch(/ulimit -n 4096/);
+    expect(r.remedy).toMatch(/--forks/);
+  });
+});
+
 describe('host key verification', () => {
   it('unknown host: refused with the exact remedy', async () => {
     const empty = path.join(work, 'kh-empty');
