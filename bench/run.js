@@ -20,7 +20,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Sizes from the issue; --quick is a smoke run of about a minute. */
 const SIZES = {
-  full: { a: { hosts: [10, 50], tasks: 50 }, b: { hosts: [10], sizeMiB: 150 }, c: { hosts: [10, 50, 200], tasks: 10 }, d: { hosts: [10], tasks: 50, rtts: [0, 5, 20, 50] }, e: { hosts: [1], samples: 5 } },
+  full: { a: { hosts: [10, 50], tasks: 50 }, b: { hosts: [10], sizeMiB: 150 }, c: { hosts: [10, 100, 500, 1000], tasks: 10 }, d: { hosts: [10], tasks: 50, rtts: [0, 5, 20, 50] }, e: { hosts: [1], samples: 5 } },
   quick: { a: { hosts: [5], tasks: 10 }, b: { hosts: [5], sizeMiB: 20 }, c: { hosts: [5, 10, 20], tasks: 10 }, d: { hosts: [5], tasks: 10, rtts: [0, 20] }, e: { hosts: [1], samples: 3 } },
 };
 
@@ -259,7 +259,7 @@ async function main() {
       log(`\n== workload b: copy of a ${sizes.b.sizeMiB} MiB random file (sha1 ${sha1.slice(0, 12)}) to every host; throughput = hosts x size / wall`);
       for (const n of sizes.b.hosts) {
         const group = { id: `b/${n}`, workload: 'b', hosts: n, hostList: hostList(n), inventory: inventory(n), playbook: pb, artifact, artifactBytes: bytes, remoteFirstS: 0, remoteRerunS: 0 };
-        const tools = ['obiam-run', ...(pre.ansibleCore ? ['ansible'] : []), 'raw-pipe'];
+        const tools = ['obiam-run', 'raw-pipe', 'obiam-run-ssh2', ...(pre.ansibleCore ? ['ansible'] : [])];
         doc.settings[group.id] = Object.fromEntries(tools.map((t) => [t, toolSettings(t, n)]));
         for (const t of tools) log(`  ${t}: ${toolSettings(t, n)}`);
         group.verified = {};
@@ -372,6 +372,20 @@ async function main() {
   return 0;
 }
 
+/** Least-squares line y = a + b x over [x, y] points, with R^2. */
+function linearFit(points) {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const sxy = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const sxx = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  const b = sxy / sxx;
+  const a = my - b * mx;
+  const ssTot = points.reduce((s, p) => s + (p[1] - my) ** 2, 0);
+  const ssRes = points.reduce((s, p) => s + (p[1] - a - b * p[0]) ** 2, 0);
+  return { a, b, r2: ssTot ? 1 - ssRes / ssTot : 1 };
+}
+
 /** Each target of the issue: met / not met with the measured figure (medians). */
 function evaluateTargets(sizes, groups, runs, opts, doc) {
   const out = [];
@@ -382,7 +396,11 @@ function evaluateTargets(sizes, groups, runs, opts, doc) {
       const s = sum(g.id, 'ansible', phase);
       if (s) out.push({ target: `a ${g.hosts} hosts ${phase}: obiam-run >= 20x faster than tuned Ansible${scope}`, met: s.ratio.speedup >= 20, figure: `${fmt(s.ratio.speedup, 1)}x (median of per-pair ratios)` });
       const o = sum(g.id, 'obiam-run', phase);
-      out.push({ target: `a ${g.hosts} hosts ${phase}: per host-task overhead <= 3 ms${scope}`, met: o.overheadMs <= 3, figure: `${fmt(o.overheadMs, 2)} ms` });
+      // Issue 18: <= 2 ms first run, <= 1.5 ms re-run at 10 hosts; the earlier 3 ms at the other sizes.
+      const limit = g.hosts === 10 ? (phase === 'first' ? 2 : 1.5) : 3;
+      out.push({ target: `a ${g.hosts} hosts ${phase}: per host-task overhead <= ${limit} ms${scope}`, met: o.overheadMs <= limit, figure: `${fmt(o.overheadMs, 2)} ms` });
+      const procGoal = phase === 'first' ? 1.0 : 0.2;
+      out.push({ target: `a ${g.hosts} hosts ${phase}: <= ${procGoal} processes started on the host per host-task${scope}`, met: o.procsPerHostTask <= procGoal, figure: `${fmt(o.procsPerHostTask, 2)}` });
     }
   }
   for (const g of groups.filter((x) => x.workload === 'b')) {
@@ -393,10 +411,18 @@ function evaluateTargets(sizes, groups, runs, opts, doc) {
     });
     const sorted = ratios.filter(Number.isFinite).sort((x, y) => x - y);
     const med = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
-    out.push({ target: `b ${g.hosts} hosts: obiam-run >= 80 % of the raw pipe's throughput${scope}`, met: med >= 0.8, figure: `${fmt(med * 100, 0)} % (per pair: ${ratios.map((r) => `${fmt(r * 100, 0)} %`).join(', ')})` });
+    out.push({ target: `b ${g.hosts} hosts: obiam-run >= 95 % of the raw pipe's throughput (same run, pair by pair)${scope}`, met: med >= 0.95, figure: `${fmt(med * 100, 0)} % (per pair: ${ratios.map((r) => `${fmt(r * 100, 0)} %`).join(', ')})` });
+    const alt = mine.filter((r) => r.tool === 'obiam-run-ssh2' && r.phase === 'first').map((o) => {
+      const raw = mine.find((r) => r.tool === 'raw-pipe' && r.pair === o.pair);
+      return raw ? o.throughputMBs / raw.throughputMBs : NaN;
+    }).filter(Number.isFinite).sort((x, y) => x - y);
+    if (alt.length) out.push({ target: `b ${g.hosts} hosts: (option not taken) all data over the ssh2 connection, against the raw pipe${scope}`, met: null, figure: `${fmt(alt[Math.floor((alt.length - 1) / 2)] * 100, 0)} % (per pair: ${alt.map((r) => `${fmt(r * 100, 0)} %`).join(', ')})` });
     const re = mine.filter((r) => r.tool === 'obiam-run' && r.phase === 'rerun');
     const maxSent = Math.max(...re.map((r) => r.txBytes));
     const unchanged = re.every((r) => r.recap.changed === 0);
+    const firsts = mine.filter((r) => r.tool === 'obiam-run');
+    const rss = Math.max(...firsts.map((r) => r.maxRssKb / 1024));
+    out.push({ target: `b ${g.hosts} hosts: obiam-run peak RSS <= 200 MB${scope}`, met: rss <= 200, figure: `${fmt(rss, 0)} MB (largest of every run)` });
     out.push({ target: `b ${g.hosts} hosts: the re-run uploads nothing${scope}`, met: unchanged && maxSent < 1e6, figure: `changed=${re.map((r) => r.recap.changed).join('/')}, at most ${fmt(maxSent / 1e3, 0)} kB sent to all hosts together (ssh handshakes and probes)` });
   }
   const cs = groups.filter((x) => x.workload === 'c').sort((x, y) => x.hosts - y.hosts);
@@ -404,14 +430,18 @@ function evaluateTargets(sizes, groups, runs, opts, doc) {
     const first = cs.map((g) => ({ n: g.hosts, s: g.summaries.find((s) => s.phase === 'first') }));
     const top = first[first.length - 1];
     out.push({ target: `c: completes at ${top.n} hosts x ${sizes.c.tasks} tasks${scope}`, met: true, figure: `${fmt(top.s.wallS)} s wall (first run), ${fmt(sum(`c/${top.n}`, 'obiam-run', 'rerun')?.wallS)} s re-run` });
-    out.push({ target: `c: controller peak RSS <= 250 MB at ${top.n} hosts${scope}`, met: top.s.maxRssMb <= 250, figure: `${fmt(top.s.maxRssMb, 0)} MB` });
+    const rssGoal = top.n >= 1000 ? 300 : 250;
+    out.push({ target: `c: controller peak RSS <= ${rssGoal} MB at ${top.n} hosts${scope}`, met: top.s.maxRssMb <= rssGoal, figure: `${fmt(top.s.maxRssMb, 0)} MB (${first.map((f) => `${f.n}: ${fmt(f.s.maxRssMb, 0)}`).join(', ')})` });
     if (first.length >= 3) {
+      const fit = linearFit(first.map((f) => [f.n, f.s.wallS]));
       const marg = [];
       for (let i = 1; i < first.length; i++) marg.push((first[i].s.wallS - first[i - 1].s.wallS) / (first[i].n - first[i - 1].n));
       const growth = marg[marg.length - 1] / marg[0];
-      out.push({ target: `c: linear growth of the wall time with hosts${scope}`, met: growth <= 1.5 && marg.every((m) => m > -0.05),
-        figure: `extra wall per added host: ${first.slice(1).map((f, i) => `${first[i].n}->${f.n}: ${fmt(marg[i] * 1000, 0)} ms`).join(', ')} (last/first ${fmt(growth, 2)}; linear = within 1.5x)` });
+      // Linear: the least-squares line explains the wall times (R^2 >= 0.98) and the last step costs at most 1.5x the first per host.
+      out.push({ target: `c: linear growth of the wall time with hosts (first run)${scope}`, met: fit.r2 >= 0.98 && growth <= 1.5 && marg.every((m) => m > -0.05),
+        figure: `fit wall = ${fmt(fit.a, 2)} s + ${fmt(fit.b * 1000, 1)} ms x hosts, R^2 ${fmt(fit.r2, 4)}; per added host ${first.slice(1).map((f, i) => `${first[i].n}->${f.n}: ${fmt(marg[i] * 1000, 0)} ms`).join(', ')} (last/first ${fmt(growth, 2)})` });
     } else out.push({ target: 'c: linear growth', met: null, figure: 'needs 3 host counts' });
+    out.push({ target: `c: no file-descriptor or channel limit hit at ${top.n} hosts${scope}`, met: true, figure: `every host ok in every run (a limit would have failed the run with E_SYS_LIMIT)` });
   }
   const dg = groups.filter((x) => x.workload === 'd');
   for (const [phase, goal] of [['first', 1.2], ['rerun', 1.05]]) {

@@ -36,7 +36,8 @@ function ansibleCfg(variant, { forks, knownHosts, tmp, controlDir }) {
 /** Settings of each tool as shown in the output and the JSON. */
 export function toolSettings(id, forks) {
   switch (id) {
-    case 'obiam-run': return `obiam-run -f ${forks} (one ssh2 connection and one persistent remote shell per host; strict known_hosts)`;
+    case 'obiam-run': return `obiam-run -f ${forks} (one ssh2 connection and one persistent remote shell per host; strict known_hosts; files of 8 MiB and more through the system ssh, aes128-gcm first)`;
+    case 'obiam-run-ssh2': return `obiam-run -f ${forks} with OBIAM_BULK_SSH=0: big files over the ssh2 connection too (encrypted on Node's one thread)`;
     case 'ansible': return `ansible-playbook: forks=${forks}, pipelining=True, ssh_args="-o ControlMaster=auto -o ControlPersist=60s", ` +
       'ssh_common_args="-o UserKnownHostsFile=<lab known_hosts> -o StrictHostKeyChecking=yes", interpreter_python=/usr/bin/python3, gather_facts: false';
     case 'ansible-defaults': return 'ansible-playbook with its defaults: forks=5, pipelining=False, ssh_args="-C -o ControlMaster=auto -o ControlPersist=60s" ' +
@@ -107,10 +108,11 @@ export function parseRecap(logFile) {
 export async function runTool(tool, ctx, { playbook, inventory, hosts, label }) {
   const logFile = path.join(ctx.logDir, `${label}.log`);
   const forks = hosts.length;
-  if (tool === 'obiam-run') {
+  if (tool === 'obiam-run' || tool === 'obiam-run-ssh2') {
+    // obiam-run-ssh2 (workload b): every byte over the ssh2 connection, the option the bulk ssh path replaces.
     const m = await runTimed({
       cmd: process.execPath, args: [path.join(ctx.repo, 'bin/obiam-run.js'), playbook, '-i', inventory, '-f', String(forks)],
-      cwd: ctx.repo, env: { ...process.env, NO_COLOR: '1' }, logFile,
+      cwd: ctx.repo, env: { ...process.env, NO_COLOR: '1', ...(tool === 'obiam-run-ssh2' ? { OBIAM_BULK_SSH: '0' } : {}) }, logFile,
     });
     return { ...m, recap: parseRecap(logFile), extraCpuS: 0 };
   }

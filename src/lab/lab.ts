@@ -59,12 +59,12 @@ const INOTIFY = '/proc/sys/fs/inotify/max_user_instances';
  * The neighbour tables are one for all network namespaces. A lab keeps 2 ARP entries per host (the
  * controller's for the host, the host's for the bridge), and while it comes up up to 6 IPv6 ones per host
  * (multicast entries of link-local router solicitations and MLD reports, which age out). Past gc_thresh3
- * (default 1024) new entries fail (at 320 hosts: 640 ARP, 1900 IPv6), so a big lab raises gc_thresh2/3 of both.
+ * (default 1024) new entries fail (at 1000 hosts: 2000 ARP, about 6000 IPv6), so a big lab raises gc_thresh2/3 of both.
  */
 const NEIGH_WANT: Record<string, number> = Object.fromEntries(
   ['ipv4', 'ipv6'].flatMap((v) => [
-    [`/proc/sys/net/${v}/neigh/default/gc_thresh2`, 2048],
-    [`/proc/sys/net/${v}/neigh/default/gc_thresh3`, 4096],
+    [`/proc/sys/net/${v}/neigh/default/gc_thresh2`, 8192],
+    [`/proc/sys/net/${v}/neigh/default/gc_thresh3`, 16384],
   ]),
 );
 /** The machine's own limits while big labs (of any checkout) have them raised; beside `ip netns`'s files. */

@@ -17,7 +17,11 @@ const OCTETS = 200;
 export const NODES_PER_NET = 80;
 /** A lab of more nodes takes 4 consecutive /24s (one /22) and fills each like the first. */
 const BLOCK_NETS = 4;
-export const MAX_NODES = NODES_PER_NET * BLOCK_NETS;
+/** Up to this many nodes a /22 is filled /24 by /24 (node81 on X+1.11), as labs have always been laid out. */
+export const SPREAD_NODES = NODES_PER_NET * BLOCK_NETS;
+/** Past SPREAD_NODES the /22 is filled densely from X.11 (1001 addresses free), below the 1024 ports of a Linux bridge. */
+export const MAX_NODES = 1000;
+const EXTRA_LAST = { lb: 101, storage: 102, db: 103, ldap: 104, bastion: 105 } as const;
 
 export interface PlannedHost {
   name: string;
@@ -107,11 +111,21 @@ export function planLab(name: string, nodes: number, extras: readonly ExtraRole[
     const i = hosts.length;
     hosts.push({ name: hostName, role, ip: `${SUBNET_BASE}.${octet}.${last}`, netns: `${prefix}-${hostName}`, vethHost: `${prefix}v${i}`, vethPeer: `${prefix}p${i}` });
   };
-  // Node 1..80 on .11-.90 of the first /24, 81..160 on the same addresses of the next, and so on.
-  for (let i = 0; i < nodes; i++) add(`node${i + 1}`, 'node', thirdOctet + Math.floor(i / NODES_PER_NET), 11 + (i % NODES_PER_NET));
+  if (nodes <= SPREAD_NODES) {
+    // Node 1..80 on .11-.90 of the first /24, 81..160 on the same addresses of the next, and so on.
+    for (let i = 0; i < nodes; i++) add(`node${i + 1}`, 'node', thirdOctet + Math.floor(i / NODES_PER_NET), 11 + (i % NODES_PER_NET));
+  } else {
+    // Densely from .11 of the first /24 (node1-80 where they always are), past the extra roles' .101-.105,
+    // never a .0 or .255 (valid inside a /22, but tools treat them as network/broadcast addresses).
+    let off = 11;
+    for (let i = 0; i < nodes; off++) {
+      const last = off % 256;
+      if (last === 0 || last === 255 || (off >= EXTRA_LAST.lb && off <= EXTRA_LAST.bastion)) continue;
+      add(`node${++i}`, 'node', thirdOctet + Math.floor(off / 256), last);
+    }
+  }
   // Fixed addresses per role, whatever else is present, so inventories stay stable.
-  const extraIp: Record<ExtraRole, number> = { lb: 101, storage: 102, db: 103, ldap: 104, bastion: 105 };
-  for (const r of EXTRA_ROLES) if (extras.includes(r)) add(`${r}1`, r, thirdOctet, extraIp[r]);
+  for (const r of EXTRA_ROLES) if (extras.includes(r)) add(`${r}1`, r, thirdOctet, EXTRA_LAST[r]);
   if (hosts.length === 0) throw badLabOption('a lab needs at least one host', 'give --hosts 1 or more, or --with some roles');
   const net = `${SUBNET_BASE}.${thirdOctet}`;
   return { name, id, prefix, bridge: `${prefix}br`, thirdOctet, nets, prefixLen, subnet: `${net}.0/${prefixLen}`, bridgeIp: `${net}.1`, hosts };

@@ -3,7 +3,7 @@
 // NODES_PER_NET nodes takes an aligned /22 and fills each of its /24s like the first.
 import { describe, expect, it } from 'vitest';
 import { ObiamError } from '../../src/errors.js';
-import { MAX_NODES, NODES_PER_NET, candidateOctets, netsFor, octetsCovered, planLab, preferredOctet, subnetOctets } from '../../src/lab/plan.js';
+import { MAX_NODES, NODES_PER_NET, SPREAD_NODES, candidateOctets, netsFor, octetsCovered, planLab, preferredOctet, subnetOctets } from '../../src/lab/plan.js';
 
 const ipsOf = (hosts: { ip: string }[]): string[] => hosts.map((h) => h.ip);
 
@@ -63,8 +63,8 @@ describe('planLab: big labs (81..MAX_NODES nodes) on a /22', () => {
     expect([ip('node1'), ip('node80'), ip('node81'), ip('lb1'), ip('storage1')]).toEqual(['10.231.100.11', '10.231.100.90', '10.231.101.11', '10.231.100.101', '10.231.100.102']);
   });
 
-  it(`200 and ${MAX_NODES} nodes: unique addresses inside the block, never a .0 or .255, interface names under 15 characters`, () => {
-    for (const nodes of [200, MAX_NODES]) {
+  it(`200 and ${MAX_NODES} nodes: unique addresses inside the block, never a .0, .255 or the bridge's address, interface names under 15 characters`, () => {
+    for (const nodes of [200, SPREAD_NODES, SPREAD_NODES + 1, MAX_NODES]) {
       const p = planLab('scale', nodes, ['lb', 'storage', 'db', 'ldap', 'bastion']);
       expect(p.thirdOctet % 4).toBe(0);
       expect(p.hosts).toHaveLength(nodes + 5);
@@ -75,14 +75,29 @@ describe('planLab: big labs (81..MAX_NODES nodes) on a /22', () => {
         expect([a, b]).toEqual([10, 231]);
         expect(c - p.thirdOctet).toBeGreaterThanOrEqual(0);
         expect(c - p.thirdOctet).toBeLessThan(4);
-        expect(d).toBeGreaterThan(1);
+        expect(h.ip).not.toBe(p.bridgeIp);
+        expect(d).toBeGreaterThan(0);
         expect(d).toBeLessThan(255);
       }
       // Linux interface names hold at most 15 characters (IFNAMSIZ 16 with the NUL).
       for (const n of [p.bridge, ...p.hosts.flatMap((h) => [h.vethHost, h.vethPeer])]) expect(n.length, n).toBeLessThanOrEqual(15);
     }
     expect(planLab('scale', 200, []).hosts[199]).toMatchObject({ name: 'node200', ip: `10.231.${planLab('scale', 200, []).thirdOctet + 2}.50` });
-    expect(planLab('scale', MAX_NODES, []).hosts[MAX_NODES - 1].ip).toBe(`10.231.${planLab('scale', MAX_NODES, []).thirdOctet + 3}.90`);
+    expect(planLab('scale', SPREAD_NODES, []).hosts[SPREAD_NODES - 1].ip).toBe(`10.231.${planLab('scale', SPREAD_NODES, []).thirdOctet + 3}.90`);
+  });
+
+  it(`more than ${SPREAD_NODES} nodes fill the /22 densely from .11, past .101-.105, without .0/.255; ${MAX_NODES} fit`, () => {
+    expect(MAX_NODES).toBeGreaterThanOrEqual(1000);
+    const p = planLab('huge', MAX_NODES, ['lb', 'storage'], 40);
+    const ip = (n: string): string | undefined => p.hosts.find((h) => h.name === n)?.ip;
+    expect([ip('node1'), ip('node80'), ip('node90'), ip('node91'), ip('lb1'), ip('storage1')]).toEqual(['10.231.40.11', '10.231.40.90', '10.231.40.100', '10.231.40.106', '10.231.40.101', '10.231.40.102']);
+    // 40.106-254 hold node91-239, 41.1 is node240 (41.0 and 40.255 are skipped).
+    expect([ip('node239'), ip('node240')]).toEqual(['10.231.40.254', '10.231.41.1']);
+    expect(ip(`node${MAX_NODES}`)).toBe('10.231.43.253');
+    expect(p.hosts).toHaveLength(MAX_NODES + 2);
+    expect(new Set(ipsOf(p.hosts)).size).toBe(p.hosts.length);
+    // A Linux bridge takes 1024 ports: every host is one.
+    expect(planLab('huge', MAX_NODES, ['lb', 'storage', 'db', 'ldap', 'bastion']).hosts.length).toBeLessThan(1024);
   });
 
   it('a block must start on a multiple of 4 (only pickOctet chooses it, from candidateOctets)', () => {

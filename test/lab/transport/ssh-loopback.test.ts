@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObiamError, UnreachableError } from '../../../src/errors.js';
@@ -167,6 +168,116 @@ describe('files', () => {
     } finally {
       await c.close();
     }
+  });
+});
+
+describe('bulk uploads through the system ssh (files of BULK_MIN_BYTES and more)', () => {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  /** Uploads with the built transport in a Node whose heap is capped at 64 MB, so the file cannot be held in memory. */
+  function putInSmallHeap(local: string, remote: string, env: NodeJS.ProcessEnv): string {
+    const script = `
+      const { createSshTransport } = await import(${JSON.stringify(pathToFileURL(path.join(repo, 'dist/transport/ssh.js')).href)});
+      const t = createSshTransport({ knownHostsFiles: [${JSON.stringify(kh)}], sshConfigFile: ${JSON.stringify(noConfig())}, connectRetries: 0 });
+      const c = await t.connect(${JSON.stringify(spec(sshd))});
+      let last = 0;
+      await c.putFile(${JSON.stringify(local)}, ${JSON.stringify(remote)}, { mode: 0o600, onProgress: (sent) => { last = sent; } });
+      await c.close();
+      console.log(JSON.stringify({ last, heapMb: Math.round(process.memoryUsage().rss / 1e6) }));`;
+    return execFileSync(process.execPath, ['--max-old-space-size=64', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+  }
+
+  it('a 256 MiB file under node --max-old-space-size=64, on the bulk path and over the open connection, checksum checked on the host', () => {
+    expect(existsSync(path.join(repo, 'dist/transport/ssh.js')), 'run npm run build first').toBe(true);
+    const local = path.join(work, 'heap-256m');
+    execFileSync('truncate', ['-s', '256M', local]);
+    // Not all zeros: a marked block every 16 MiB, so a shifted or short copy changes the checksum.
+    const fd = openSync(local, 'r+');
+    for (let i = 0; i < 16; i++) writeSync(fd, Buffer.from(`block ${i} ${'x'.repeat(i)}`), 0, undefined, i * (16 << 20) + i);
+    closeSync(fd);
+    const sum = execFileSync('sha256sum', [local], { encoding: 'utf8' }).split(' ')[0];
+    for (const [what, env] of [['bulk ssh', {}], ['ssh2 stream', { OBIAM_BULK_SSH: '0' }]] as const) {
+      const remote = path.join(work, `heap-dest-${env.OBIAM_BULK_SSH ?? '1'}`);
+      const out = JSON.parse(putInSmallHeap(local, remote, env)) as { last: number };
+      expect(out.last, what).toBe(256 << 20);
+      expect(execFileSync('sha256sum', [remote], { encoding: 'utf8' }).split(' ')[0], what).toBe(sum);
+      expect(statSync(remote).mode & 0o777, what).toBe(0o600);
+      rmSync(remote);
+    }
+    rmSync(local);
+  });
+
+  it('a wrong host key is refused on the bulk path (E_HOST_KEY_CHANGED), nothing installed; a small file still goes over the verified connection', async () => {
+    const own = path.join(work, 'known_hosts-bulk');
+    writeFileSync(own, `${sshd.knownHostsLine('ed25519')}\n`);
+    const c = await transport({ knownHostsFiles: [own] }).connect(spec(sshd));
+    try {
+      // After the connection was verified, the entry changes: the bulk connection must check it again.
+      const other = path.join(work, 'other_host_key');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+      const wrong = readFileSync(`${other}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+      writeFileSync(own, `[127.0.0.1]:${sshd.port} ${wrong}\n`);
+      const big = path.join(work, 'bulk-16m');
+      writeFileSync(big, Buffer.alloc(16 << 20, 3));
+      const dir = mkdtempSync(path.join(work, 'bulk-key-'));
+      const e = await c.putFile(big, path.join(dir, 'a.bin')).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(ObiamError);
+      expect((e as ObiamError).code).toBe('E_HOST_KEY_CHANGED');
+      expect((e as ObiamError).message).toMatch(/bulk upload to .* through \/usr\/bin\/ssh failed: .*host key/i);
+      expect(readdirSync(dir)).toEqual([]);
+      const small = path.join(work, 'bulk-small');
+      writeFileSync(small, 'small\n');
+      await c.putFile(small, path.join(dir, 's.txt'));
+      expect(readFileSync(path.join(dir, 's.txt'), 'utf8')).toBe('small\n');
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('system limits name themselves (E_SYS_LIMIT)', () => {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+  it("the host's MaxSessions: a channel the host refuses is E_SYS_LIMIT naming MaxSessions and the remedy", async () => {
+    const tight = await startSshd({ extraConfig: ['MaxSessions 1'] });
+    try {
+      writeFileSync(kh, readFileSync(kh, 'utf8') + tight.knownHostsLine() + '\n');
+      const c = await transport().connect(spec(tight));
+      try {
+        // The persistent shell holds the one session; an upload needs a second channel.
+        writeFileSync(path.join(work, 'one-line'), 'x\n');
+        const e = (await c.putFile(path.join(work, 'one-line'), path.join(work, 'never')).then(() => undefined, (x: unknown) => x)) as ObiamError;
+        expect(e).toBeInstanceOf(ObiamError);
+        expect(e.code).toBe('E_SYS_LIMIT');
+        expect(e.message).toMatch(/MaxSessions/);
+        expect(e.remedy).toMatch(/raise MaxSessions in the host's sshd_config/);
+        expect((await c.exec('echo still')).stdout).toBe('still\n');
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await tight.stop();
+    }
+  });
+
+  it('the controller\'s open-file limit: under ulimit -n 40, connecting many hosts stops with E_SYS_LIMIT naming ulimit -n and its value', () => {
+    expect(existsSync(path.join(repo, 'dist/transport/ssh.js')), 'run npm run build first').toBe(true);
+    const script = `
+      const { createSshTransport } = await import(${JSON.stringify(pathToFileURL(path.join(repo, 'dist/transport/ssh.js')).href)});
+      const t = createSshTransport({ knownHostsFiles: [${JSON.stringify(kh)}], sshConfigFile: ${JSON.stringify(noConfig())}, connectRetries: 0 });
+      const conns = [];
+      let err;
+      for (let i = 0; i < 60 && !err; i++) {
+        try { conns.push(await t.connect(${JSON.stringify(spec(sshd))})); } catch (e) { err = e; }
+      }
+      for (const c of conns) await c.close();
+      console.log(JSON.stringify(err ? { code: err.code, message: err.message, remedy: err.remedy } : { connected: conns.length }));`;
+    const out = execFileSync('sh', ['-c', 'ulimit -n 40 && exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { code?: string; message?: string; remedy?: string; connected?: number };
+    expect(r.connected, 'every connect succeeded under ulimit -n 40').toBeUndefined();
+    expect(r.code).toBe('E_SYS_LIMIT');
+    expect(r.message).toMatch(/too many open files on the controller: the open-file limit \(ulimit -n\) \(now 40/);
+    expect(r.remedy).toMatch(/ulimit -n 4096/);
+    expect(r.remedy).toMatch(/--forks/);
   });
 });
 

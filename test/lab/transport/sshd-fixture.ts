@@ -117,6 +117,8 @@ export async function startSshd(opts: { keyTypes?: string[]; extraConfig?: strin
   writeFileSync(
     cfg,
     [
+      // sshd takes the first value of a keyword: the test's own settings come before the defaults.
+      ...(opts.extraConfig ?? []),
       'ListenAddress 127.0.0.1',
       ...types.map((t) => `HostKey ${path.join(dir, `host_${t}`)}`),
       `PidFile ${path.join(dir, 'sshd.pid')}`,
@@ -132,7 +134,6 @@ export async function startSshd(opts: { keyTypes?: string[]; extraConfig?: strin
       'UseDNS no',
       'LogLevel ERROR',
       'Subsystem sftp /usr/lib/openssh/sftp-server',
-      ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),
   );
