@@ -2,8 +2,8 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { EXIT, ObiamError } from '../errors.js';
-import { loadInventory } from '../load/inventory-loader.js';
-import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../load/inventory-output.js';
+import { loadInventory } from '../inventory/sources.js';
+import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../inventory/output.js';
 import { redact } from '../redact.js';
 import type { VaultDecrypter } from '../vault/types.js';
 

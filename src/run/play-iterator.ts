@@ -6,7 +6,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { EXIT, ObiamError, isObiamError } from '../errors.js';
 import type { Block, IncludeTasks, Meta, Play, Task, TaskNode } from '../load/model.js';
-import { patternWarnings, selectHosts } from '../load/patterns.js';
+import { patternWarnings, selectHosts } from '../inventory/patterns.js';
 import { factsModule } from '../modules/registry.js';
 import type { Vars } from '../types.js';
 import { computeBatches } from './batches.js';

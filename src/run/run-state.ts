@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { emptyCounts, type HostCounts, type HostStatus } from '../events/types.js';
 import type { Play, RoleContext, Task } from '../load/model.js';
-import { groupsMap, hostVarsOf } from '../load/inventory-loader.js';
+import { groupsMap, hostVarsOf } from '../inventory/host-vars.js';
 import type { BackgroundJob } from '../modules/types.js';
 import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';

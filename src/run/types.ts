@@ -1,6 +1,6 @@
 // What the CLI hands the runner, and what the runner hands back.
 import type { EventBus } from '../events/types.js';
-import type { Inventory } from '../load/inventory.js';
+import type { Inventory } from '../inventory/model.js';
 import type { Playbook, RoleContext, TaskNode } from '../load/model.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
