@@ -3,7 +3,7 @@
 // or a directory of such files. Every error of every file is collected and thrown at once.
 import { accessSync, constants, existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { isMap } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { EXIT, ObiamError, ObiamErrors } from '../errors.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { parseYaml } from '../load/yaml.js';
@@ -69,12 +69,13 @@ function addFile(b: InventoryBuilder, file: string, opts: LoadInventoryOptions):
   const yamlFirst = !ext || VARS_EXTENSIONS.includes(ext);
   const yaml = new YamlInventoryReader(b);
   if (!yamlFirst) return readIniInventory(b, file, text);
-  if (yamlMapping(text, file, opts)) return yaml.addFile(file, text);
-  // Not a YAML mapping: INI when it reads as INI (Ansible's ini plugin comes after yaml), else the YAML errors.
+  const kind = yamlRoot(text, file, opts);
+  if (kind === 'map') return yaml.addFile(file, text);
+  // Not a YAML mapping: INI when it reads as INI (Ansible's ini plugin comes after yaml); when it
+  // does not, the errors of the format it looks like (a plain line is INI, a list or `key:` is YAML).
   const significant = text.split('\n').find((l) => l.trim() && !/^\s*[#;]/.test(l));
-  if (significant !== undefined && (/^\s*\[[^\]]*\]\s*(?:[#;].*)?$/.test(significant) || (!LOOKS_YAML.test(text) && iniIsClean(text, file, opts)))) {
-    return readIniInventory(b, file, text);
-  }
+  const section = significant !== undefined && /^\s*\[[^\]]*\]\s*(?:[#;].*)?$/.test(significant);
+  if (kind !== 'empty' && (section || kind === 'scalar' || (!LOOKS_YAML.test(text) && iniIsClean(text, file, opts)))) return readIniInventory(b, file, text);
   yaml.addFile(file, text);
 }
 
@@ -90,11 +91,14 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function yamlMapping(text: string, file: string, opts: LoadInventoryOptions): boolean {
+function yamlRoot(text: string, file: string, opts: LoadInventoryOptions): 'map' | 'seq' | 'scalar' | 'empty' | 'error' {
   try {
-    return isMap(parseYaml(text, file, { vault: opts.vault }).doc?.contents);
+    const root = parseYaml(text, file, { vault: opts.vault }).doc?.contents;
+    if (isMap(root)) return 'map';
+    if (isSeq(root)) return 'seq';
+    return root === null || root === undefined || (isScalar(root) && root.value === null) ? 'empty' : 'scalar';
   } catch {
-    return false;
+    return 'error';
   }
 }
 
