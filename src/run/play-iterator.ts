@@ -21,13 +21,14 @@ import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
 /** Runs one play; returns true when the whole run must stop (any_errors_fatal, max_fail_percentage, a batch that failed entirely). */
 export async function runPlay(rs: RunState, play: Play, index: number): Promise<boolean> {
   let selected: string[];
+  const pattern = playHosts(rs, play);
   try {
-    selected = selectHosts(rs.opts.inventory, play.hosts, rs.opts.limit);
+    selected = selectHosts(rs.opts.inventory, pattern, rs.opts.limit);
   } catch (e) {
     throw isObiamError(e) ? e : new ObiamError('E_HOST_PATTERN', String(e), { location: play.location, exitCode: EXIT.ERROR });
   }
   // Once per run, as ansible-playbook does: plays sharing a pattern would repeat it.
-  for (const w of patternWarnings(rs.opts.inventory, play.hosts)) rs.warnOnce(`pattern:${w}`, { event: 'warning', message: w, location: play.location });
+  for (const w of patternWarnings(rs.opts.inventory, pattern)) rs.warnOnce(`pattern:${w}`, { event: 'warning', message: w, location: play.location });
   // Hosts that failed or went unreachable in an earlier play are left out, as ansible-playbook does.
   let hosts = selected.filter((h) => rs.hostState(h) === 'active');
   const serial = play.serial.length > 0;
@@ -91,6 +92,25 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
   rs.emit({ event: 'play-end', play: play.name });
   rs.current = undefined;
   return stop;
+}
+
+/**
+ * `hosts: "{{ targets }}"`: rendered as Ansible 2.14 renders it, with the play's vars, its vars_files and
+ * extra vars (not inventory vars); a list becomes a union. An undefined name stops the run (exit 4).
+ */
+function playHosts(rs: RunState, play: Play): string {
+  if (!play.hosts.includes('{{') && !play.hosts.includes('{%')) return play.hosts;
+  let value: unknown;
+  try {
+    value = rs.templater.renderValue(play.hosts, playLevelVars(rs, play), play.location);
+  } catch (e) {
+    throw new ObiamError('E_PLAY_HOSTS', `the play's hosts ${JSON.stringify(play.hosts)} cannot be rendered: ${isObiamError(e) ? e.message : String(e)}`, {
+      location: play.location,
+      remedy: 'hosts: is rendered before the play with its vars, vars_files and -e extra vars only (not inventory vars); define the variable there',
+      exitCode: EXIT.PARSE,
+    });
+  }
+  return Array.isArray(value) ? value.map(String).join(',') : String(value ?? '');
 }
 
 function playInherit(play: Play): Inherit {

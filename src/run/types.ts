@@ -37,6 +37,10 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Reads an include_tasks file at run time (the CLI hands in the playbook loader with its vault). */
   loadTasksFile?: LoadTasksFile;
+  /** `-c`: the connection of hosts whose vars set no ansible_connection (default ssh). */
+  connection?: string;
+  /** `--force-handlers`: notified handlers run also on hosts that failed. */
+  forceHandlers?: boolean;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
 }

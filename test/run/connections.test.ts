@@ -14,7 +14,11 @@ describe('connectionSpecOf', () => {
       ansible_ssh_common_args: '-o ProxyJump=bastion',
     });
     expect(spec).toMatchObject({ name: 'km1', connection: 'ssh', host: '10.0.0.5', port: 2222, user: 'wso2', privateKeyFile: '/k', knownHostsFiles: ['/kh'], commonArgs: '-o ProxyJump=bastion' });
-    expect(connectionSpecOf('localhost', {}).connection).toBe('local');
+    // A localhost the inventory lists is an ordinary host (ssh) unless it sets a connection, as in 2.14.
+    expect(connectionSpecOf('localhost', {}).connection).toBe('ssh');
+    expect(connectionSpecOf('localhost', { ansible_connection: 'local' }).connection).toBe('local');
+    expect(connectionSpecOf('web', {}, 'local').connection).toBe('local');
+    expect(connectionSpecOf('web', { ansible_connection: 'ssh' }, 'local').connection).toBe('ssh');
     expect(connectionSpecOf('x', {}).port).toBe(22);
   });
 });
