@@ -15,6 +15,7 @@ import { createJsonReporter } from '../reporters/json.js';
 import { liveViewSupported } from '../reporters/live-view.js';
 import { createPlainReporter } from '../reporters/plain.js';
 import { countStatus } from '../run/results.js';
+import { renderPlayHosts } from '../run/play-hosts.js';
 import { runPlaybook } from '../run/runner.js';
 import type { LoadTasksFile } from '../run/types.js';
 import { createRunRecorder, newRunId, recordFile, type RunRecorder } from '../state/run-record.js';
@@ -25,6 +26,7 @@ import { createLocalTransport } from '../transport/local.js';
 import { createSshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
+import { createTemplater } from '../vars/template.js';
 import { loadVaultSecrets, promptHidden, type PromptFn } from '../vault/secrets.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { createVaultDecrypter } from '../vault/vault.js';
@@ -247,7 +249,7 @@ export async function runPlaybookCommand(files: string[], given: PlaybookOptions
       for (const b of books) ctx.out(`\nplaybook: ${b.file}\n`);
       return EXIT.OK;
     }
-    ctx.out(redact(listing(books, inventory, o, filter)));
+    ctx.out(redact(listing(books, inventory, o, filter, extraVars)));
     return EXIT.OK;
   }
 
@@ -413,7 +415,8 @@ function playTasks(play: Play, filter: TagFilter): ListedTask[] {
 
 const tagList = (tags: string[]): string => `[${[...tags].sort().join(', ')}]`;
 
-function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: TagFilter): string {
+function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: TagFilter, extraVars: Vars): string {
+  const templater = createTemplater({});
   const lines: string[] = [];
   let n = 0;
   for (const b of books) {
@@ -422,7 +425,7 @@ function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: 
       n++;
       lines.push('', `  play #${n} (${play.hosts}): ${play.name}\tTAGS: ${tagList(play.tags)}`);
       if (o.listHosts) {
-        const hosts = selectHosts(inv, play.hosts, o.limit);
+        const hosts = selectHosts(inv, renderPlayHosts(templater, play, extraVars), o.limit);
         lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
       }
       const tasks = playTasks(play, filter);

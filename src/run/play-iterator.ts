@@ -14,6 +14,7 @@ import { flushHandlers, notify } from './handlers.js';
 import { displayName, playLevelVars, scopeFor } from './host-vars.js';
 import { copyRunOnce, finishTask, handleError, record, resultSink } from './results.js';
 import { Interrupted, StopPlay, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
+import { renderPlayHosts } from './play-hosts.js';
 import { startAtMatches } from './start-at.js';
 import { tagsAllow } from './tags.js';
 import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
@@ -21,7 +22,7 @@ import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
 /** Runs one play; returns true when the whole run must stop (any_errors_fatal, max_fail_percentage, a batch that failed entirely). */
 export async function runPlay(rs: RunState, play: Play, index: number): Promise<boolean> {
   let selected: string[];
-  const pattern = playHosts(rs, play);
+  const pattern = renderPlayHosts(rs.templater, play, rs.opts.extraVars);
   try {
     selected = selectHosts(rs.opts.inventory, pattern, rs.opts.limit);
   } catch (e) {
@@ -92,25 +93,6 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
   rs.emit({ event: 'play-end', play: play.name });
   rs.current = undefined;
   return stop;
-}
-
-/**
- * `hosts: "{{ targets }}"`: rendered as Ansible 2.14 renders it, with the play's vars, its vars_files and
- * extra vars (not inventory vars); a list becomes a union. An undefined name stops the run (exit 4).
- */
-function playHosts(rs: RunState, play: Play): string {
-  if (!play.hosts.includes('{{') && !play.hosts.includes('{%')) return play.hosts;
-  let value: unknown;
-  try {
-    value = rs.templater.renderValue(play.hosts, playLevelVars(rs, play), play.location);
-  } catch (e) {
-    throw new ObiamError('E_PLAY_HOSTS', `the play's hosts ${JSON.stringify(play.hosts)} cannot be rendered: ${isObiamError(e) ? e.message : String(e)}`, {
-      location: play.location,
-      remedy: 'hosts: is rendered before the play with its vars, vars_files and -e extra vars only (not inventory vars); define the variable there',
-      exitCode: EXIT.PARSE,
-    });
-  }
-  return Array.isArray(value) ? value.map(String).join(',') : String(value ?? '');
 }
 
 function playInherit(play: Play): Inherit {
