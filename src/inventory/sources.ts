@@ -66,6 +66,10 @@ function addFile(b: InventoryBuilder, file: string, opts: LoadInventoryOptions):
   const text = b.readText(file);
   if (text === undefined) return;
   const ext = extname(file);
+  if (ext === '.toml') {
+    b.err('E_INVENTORY_TOML', 'TOML inventories are not supported', { file, line: 1, col: 1 }, 'convert it to YAML with `ansible-inventory -i FILE --list -y > inventory.yml`');
+    return;
+  }
   const yamlFirst = !ext || VARS_EXTENSIONS.includes(ext);
   const yaml = new YamlInventoryReader(b);
   if (!yamlFirst) return readIniInventory(b, file, text);
@@ -75,7 +79,8 @@ function addFile(b: InventoryBuilder, file: string, opts: LoadInventoryOptions):
   // does not, the errors of the format it looks like (a plain line is INI, a list or `key:` is YAML).
   const significant = text.split('\n').find((l) => l.trim() && !/^\s*[#;]/.test(l));
   const section = significant !== undefined && /^\s*\[[^\]]*\]\s*(?:[#;].*)?$/.test(significant);
-  if (kind !== 'empty' && (section || kind === 'scalar' || (!LOOKS_YAML.test(text) && iniIsClean(text, file, opts)))) return readIniInventory(b, file, text);
+  // An empty file without extension is an empty INI inventory, as Ansible reads it; an empty .yml is refused.
+  if ((kind !== 'empty' || !ext) && (section || kind === 'scalar' || (!LOOKS_YAML.test(text) && iniIsClean(text, file, opts)))) return readIniInventory(b, file, text);
   yaml.addFile(file, text);
 }
 

@@ -96,6 +96,11 @@ describe('INI inventory files', () => {
     expect(errorsOf(write(name, text))).toEqual([line]);
   });
 
+  it('reads an empty file without extension as an empty INI inventory (Ansible does); refuses TOML', () => {
+    expect([...loadInventory([write('empty-noext', '# nothing yet\n')]).hosts.keys()]).toEqual([]);
+    expect(errorsOf(write('hosts.toml', '[web.hosts]\nw1 = {}\n'))).toEqual(['hosts.toml:1:1: error E_INVENTORY_TOML: TOML inventories are not supported']);
+  });
+
   it('refuses an executable inventory (a script) with a remedy', () => {
     const f = write('script.sh', '#!/bin/sh\necho {}\n');
     chmodSync(f, 0o755);
