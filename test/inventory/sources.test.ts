@@ -110,6 +110,19 @@ describe('loadInventory: structure', () => {
     expect(hostVarsOf(di, 'w1').x).toBe('from_dir');
   });
 
+  it('reads INI files of an inventory directory too (no extension or another one), skipping .ini as Ansible does', () => {
+    const d = tree({
+      'inv/01-hosts': '[web]\nw1 port=8080\n',
+      'inv/02-more.yml': 'db:\n  hosts:\n    d1:\n',
+      'inv/03-prod.hosts': '[cache]\nc1\n',
+      'inv/04-skipped.ini': '[skipped]\ns1\n',
+      'inv/group_vars/web': 'x: 1\n',
+    });
+    const di = loadInventory([join(d, 'inv')]);
+    expect([...di.hosts.keys()]).toEqual(['w1', 'd1', 'c1']);
+    expect(hostVarsOf(di, 'w1')).toMatchObject({ port: 8080, x: 1 });
+  });
+
   it('an inventory directory skips ignored extensions (a vault password .txt) and names a dangling link', () => {
     const d = tree({
       'inv/hosts.yml': 'web:\n  hosts:\n    w1:\n',
