@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { EXIT, ObiamError, ObiamErrors } from '../errors.js';
 import { EventBus, emptyCounts, type HostCounts, type Reporter, type RunEvent } from '../events/types.js';
 import type { Inventory } from '../inventory/model.js';
+import { groupsMap } from '../inventory/host-vars.js';
 import { loadInventory } from '../inventory/sources.js';
 import type { Play, Playbook, TaskNode } from '../load/model.js';
 import { selectHosts } from '../inventory/patterns.js';
@@ -425,7 +426,7 @@ function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: 
       n++;
       lines.push('', `  play #${n} (${play.hosts}): ${play.name}\tTAGS: ${tagList(play.tags)}`);
       if (o.listHosts) {
-        const hosts = selectHosts(inv, renderPlayHosts(templater, play, extraVars), o.limit);
+        const hosts = selectHosts(inv, renderPlayHosts(templater, play, extraVars, { groups: groupsMap(inv), playbook_dir: b.dir }), o.limit);
         lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
       }
       const tasks = playTasks(play, filter);

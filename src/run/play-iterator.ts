@@ -22,7 +22,13 @@ import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
 /** Runs one play; returns true when the whole run must stop (any_errors_fatal, max_fail_percentage, a batch that failed entirely). */
 export async function runPlay(rs: RunState, play: Play, index: number): Promise<boolean> {
   let selected: string[];
-  const pattern = renderPlayHosts(rs.templater, play, rs.opts.extraVars);
+  const pattern = renderPlayHosts(rs.templater, play, rs.opts.extraVars, {
+    groups: rs.groups,
+    playbook_dir: rs.opts.playbook.dir,
+    ansible_check_mode: rs.opts.check,
+    ansible_diff_mode: rs.opts.diff,
+    ansible_verbosity: rs.opts.verbosity,
+  });
   try {
     selected = selectHosts(rs.opts.inventory, pattern, rs.opts.limit);
   } catch (e) {
