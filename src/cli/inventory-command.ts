@@ -2,8 +2,8 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { EXIT, ObiamError } from '../errors.js';
-import { loadInventory } from '../load/inventory-loader.js';
-import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../load/inventory-output.js';
+import { loadInventory } from '../inventory/sources.js';
+import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../inventory/output.js';
 import { redact } from '../redact.js';
 import type { VaultDecrypter } from '../vault/types.js';
 
@@ -12,6 +12,8 @@ export interface InventoryCommandContext {
   out: (s: string) => void;
   /** The vault passwords given on the command line (undefined when none). */
   loadVault: () => Promise<VaultDecrypter | undefined>;
+  /** The inventory of ansible.cfg / ANSIBLE_INVENTORY, used when no -i is given. */
+  configInventory?: () => string[] | undefined;
 }
 
 interface InventoryOptions {
@@ -62,9 +64,10 @@ export function inventoryCommand(ctx: InventoryCommandContext): Command {
       if (actions > 1) throw badOptions('--list, --graph and --host cannot be combined', 'give only one of them');
       if (o.vars && o.graph === undefined) throw badOptions('--vars only works with --graph', 'use --graph --vars, or --host NAME for one host');
       if (o.yaml && o.graph !== undefined) throw badOptions('--yaml does not apply to --graph', 'use --yaml with --list or --host');
-      if (!o.inventory?.length) throw badOptions('no inventory given', 'pass -i FILE (a YAML inventory, a directory, or `host1,host2,`)');
+      const sources = o.inventory?.length ? o.inventory : ctx.configInventory?.();
+      if (!sources?.length) throw badOptions('no inventory given', 'pass -i FILE (a YAML or INI inventory, a directory, or `host1,host2,`), or set inventory in ansible.cfg');
       const vault = await ctx.loadVault();
-      const inv = loadInventory(o.inventory, { vault });
+      const inv = loadInventory(sources, { vault });
       if (o.list) ctx.out(dump(o.yaml ? inventoryYaml(inv) : inventoryList(inv), !!o.yaml));
       else if (o.host !== undefined) ctx.out(dump(inventoryHost(inv, o.host), !!o.yaml));
       else ctx.out(`${redact(inventoryGraph(inv, typeof o.graph === 'string' ? o.graph : 'all', !!o.vars))}\n`);

@@ -6,6 +6,7 @@ import { EXIT, ObiamError, ObiamErrors, formatError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { PromptFn } from '../vault/secrets.js';
 import type { Transport } from '../transport/types.js';
+import { readAnsibleConfig } from './ansible-config.js';
 import { inventoryCommand } from './inventory-command.js';
 import { labCommand } from './lab-command.js';
 import { collect, isCommanderUsageCode } from './options.js';
@@ -99,7 +100,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run obiam-run --help for the options)');
   configurePlaybookCommand(program, ctx);
-  const inventory: Command = inventoryCommand({ out: ctx.out, loadVault: () => loadVault(inventory.opts<VaultFlags>(), ctx) });
+  const inventory: Command = inventoryCommand({ out: ctx.out, loadVault: () => loadVault(inventory.opts<VaultFlags>(), ctx), configInventory: () => readAnsibleConfig(ctx.env, ctx.cwd).inventory });
   withVaultFlags(inventory);
   program.addCommand(inventory);
   program.addCommand(vaultCommand({ out: ctx.out, err: ctx.err, prompt: ctx.prompt, env: ctx.env, cwd: ctx.cwd }));

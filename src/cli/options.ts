@@ -68,7 +68,7 @@ export function resolveInventorySources(given: readonly string[] | undefined, cw
   const fallback = path.resolve(cwd, DEFAULT_INVENTORY);
   if (existsSync(fallback)) return [fallback];
   throw new ObiamError('E_NO_INVENTORY', `no inventory given and ${DEFAULT_INVENTORY} does not exist`, {
-    remedy: 'pass -i FILE (a YAML inventory, a directory, or `host1,host2,`)',
+    remedy: 'pass -i FILE (a YAML or INI inventory, a directory, or `host1,host2,`), or set inventory in ansible.cfg',
     exitCode: EXIT.BAD_OPTIONS,
   });
 }

@@ -5,16 +5,18 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT, ObiamError, ObiamErrors } from '../errors.js';
 import { EventBus, emptyCounts, type HostCounts, type Reporter, type RunEvent } from '../events/types.js';
-import type { Inventory } from '../load/inventory.js';
-import { loadInventory } from '../load/inventory-loader.js';
+import type { Inventory } from '../inventory/model.js';
+import { groupsMap } from '../inventory/host-vars.js';
+import { loadInventory } from '../inventory/sources.js';
 import type { Play, Playbook, TaskNode } from '../load/model.js';
-import { selectHosts } from '../load/patterns.js';
+import { selectHosts } from '../inventory/patterns.js';
 import { loadPlaybook, loadTasksFile } from '../load/playbook.js';
 import { redact } from '../redact.js';
 import { createJsonReporter } from '../reporters/json.js';
 import { liveViewSupported } from '../reporters/live-view.js';
 import { createPlainReporter } from '../reporters/plain.js';
 import { countStatus } from '../run/results.js';
+import { renderPlayHosts } from '../run/play-hosts.js';
 import { runPlaybook } from '../run/runner.js';
 import type { LoadTasksFile } from '../run/types.js';
 import { createRunRecorder, newRunId, recordFile, type RunRecorder } from '../state/run-record.js';
@@ -25,10 +27,12 @@ import { createLocalTransport } from '../transport/local.js';
 import { createSshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
+import { createTemplater } from '../vars/template.js';
 import { loadVaultSecrets, promptHidden, type PromptFn } from '../vault/secrets.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { createVaultDecrypter } from '../vault/vault.js';
 import { noVaultPasswordError, vaultedValuesOfRun } from '../load/vaulted.js';
+import { readAnsibleConfig, type AnsibleConfig } from './ansible-config.js';
 import { checkLimit, checkStartAtTask, openStepPrompt, type StepPrompt } from './run-checks.js';
 import { isRoll, openRollGuard, resumeNeedsRoll, type RollGuard } from './roll-guard.js';
 import {
@@ -89,7 +93,10 @@ export interface PlaybookOptions {
   askVaultPass?: boolean;
   askBecomePass?: boolean;
   knownHosts?: string[];
-  hostKeyPolicy: HostKeyPolicy;
+  hostKeyPolicy?: HostKeyPolicy;
+  connection?: string;
+  forceHandlers?: boolean;
+  flushCache?: boolean;
   connectTimeout?: number;
   timeout?: number;
   user?: string;
@@ -129,9 +136,11 @@ export function configurePlaybookCommand(cmd: Command, ctx: CliContext): Command
     .option('--known-hosts <file>', 'known_hosts file(s) for host key checking (default ~/.ssh/known_hosts)', collect)
     .addOption(
       new Option('--host-key-policy <policy>', 'unknown host keys: strict (refuse) or accept-new (record on first contact)')
-        .argParser(validateHostKeyPolicy)
-        .default('strict'),
+        .argParser(validateHostKeyPolicy),
     )
+    .option('-c, --connection <type>', 'connection for hosts whose vars set no ansible_connection: ssh or local (default ssh)')
+    .option('--force-handlers', 'run notified handlers even on hosts that failed')
+    .option('--flush-cache', 'clear the fact cache (accepted: facts are not cached between runs)')
     .option('--connect-timeout <s>', 'SSH connect timeout in seconds (default 10)', parseSecondsToMs)
     .option('-T, --timeout <s>', 'same as --connect-timeout (ansible-playbook spelling)', parseSecondsToMs)
     .option('-u, --user <name>', 'remote user when the inventory sets no ansible_user')
@@ -174,7 +183,36 @@ function mergePlaybooks(books: Playbook[]): Playbook {
   return { file: books[0]!.file, dir: books[0]!.dir, plays: books.flatMap((b) => b.plays) };
 }
 
-export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ctx: CliContext): Promise<number> {
+/** Connection names -c accepts: the run's transports, and Ansible's other names for ssh. */
+function checkConnection(name: string | undefined, known: string[]): string | undefined {
+  if (name === undefined) return undefined;
+  if (name === 'smart' || name === 'paramiko') return 'ssh';
+  if (known.includes(name)) return name;
+  throw new ObiamError('E_OPTIONS', `-c/--connection '${name}' is not a connection obiam-run has; allowed values: ${known.join(', ')}`, {
+    remedy: 'use -c ssh (the default) or -c local',
+    exitCode: EXIT.BAD_OPTIONS,
+  });
+}
+
+/** ansible.cfg and ANSIBLE_* settings under the command line's options (the command line wins). */
+function withConfig(o: PlaybookOptions, cfg: AnsibleConfig): PlaybookOptions {
+  return {
+    ...o,
+    inventory: o.inventory ?? cfg.inventory,
+    forks: o.forks ?? cfg.forks,
+    hostKeyPolicy: o.hostKeyPolicy ?? (cfg.hostKeyChecking === false ? 'accept-new' : 'strict'),
+    connectTimeout: o.connectTimeout ?? o.timeout ?? (cfg.timeout === undefined ? undefined : cfg.timeout * 1000),
+    user: o.user ?? cfg.remoteUser,
+    privateKey: o.privateKey ?? cfg.privateKeyFile,
+    connection: o.connection ?? cfg.connection,
+    forceHandlers: o.forceHandlers ?? cfg.forceHandlers,
+  };
+}
+
+export async function runPlaybookCommand(files: string[], given: PlaybookOptions, ctx: CliContext): Promise<number> {
+  const cfg = readAnsibleConfig(ctx.env, ctx.cwd);
+  const o = withConfig(given, cfg);
+  const connection = checkConnection(o.connection, ['ssh', 'local', ...Object.keys(ctx.transports ?? {})]);
   const vault = await loadVault(o, ctx);
   // Relative sources are relative to the working directory given to main(), not the process's.
   const sources = resolveInventorySources(o.inventory, ctx.cwd).map((s) => {
@@ -184,12 +222,12 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
   const inventory = loadInventory(sources, { vault, connections: ['ssh', 'local', ...Object.keys(ctx.transports ?? {})] });
   applyConnectionDefaults(inventory, o, ctx.cwd);
   const books: Playbook[] = [];
-  const loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[] = [];
+  const loadWarnings: { message: string; location?: Playbook['plays'][number]['location'] }[] = cfg.warnings.map((message) => ({ message }));
   for (const f of files) {
     // Listing modes warn about host patterns that match nothing at load time; a run has the runner
     // warn when the play starts.
     const listOnly = o.syntaxCheck || o.listHosts || o.listTasks || o.listTags;
-    const loaded = loadPlaybook(path.resolve(ctx.cwd, f), { vault, inventory: listOnly ? inventory : undefined });
+    const loaded = loadPlaybook(path.resolve(ctx.cwd, f), { vault, inventory: listOnly ? inventory : undefined, rolesPath: cfg.rolesPath });
     books.push(loaded.playbook);
     for (const w of loaded.warnings) {
       const one = typeof w === 'string' ? { message: w } : w;
@@ -212,7 +250,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
       for (const b of books) ctx.out(`\nplaybook: ${b.file}\n`);
       return EXIT.OK;
     }
-    ctx.out(redact(listing(books, inventory, o, filter)));
+    ctx.out(redact(listing(books, inventory, o, filter, extraVars)));
     return EXIT.OK;
   }
 
@@ -247,7 +285,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
       })
     : undefined;
   try {
-    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks });
+    return await runWithReporters(playbook, inventory, { ...o, connection }, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks });
   } finally {
     guard?.release();
     step?.close();
@@ -312,6 +350,8 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       stopRequest: ctx.stopRequest,
       resume: guard?.resume,
       loadTasksFile: loadTasks,
+      connection: o.connection,
+      forceHandlers: o.forceHandlers,
     });
     await bus.close();
     if (recorder.problem) ctx.err(`${redact(`[WARNING]: ${recorder.problem}`)}\n`);
@@ -376,7 +416,8 @@ function playTasks(play: Play, filter: TagFilter): ListedTask[] {
 
 const tagList = (tags: string[]): string => `[${[...tags].sort().join(', ')}]`;
 
-function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: TagFilter): string {
+function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: TagFilter, extraVars: Vars): string {
+  const templater = createTemplater({});
   const lines: string[] = [];
   let n = 0;
   for (const b of books) {
@@ -385,7 +426,7 @@ function listing(books: Playbook[], inv: Inventory, o: PlaybookOptions, filter: 
       n++;
       lines.push('', `  play #${n} (${play.hosts}): ${play.name}\tTAGS: ${tagList(play.tags)}`);
       if (o.listHosts) {
-        const hosts = selectHosts(inv, play.hosts, o.limit);
+        const hosts = selectHosts(inv, renderPlayHosts(templater, play, extraVars, { groups: groupsMap(inv), playbook_dir: b.dir }), o.limit);
         lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
       }
       const tasks = playTasks(play, filter);

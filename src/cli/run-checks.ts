@@ -5,9 +5,9 @@ import { createInterface } from 'node:readline';
 import { ReadStream } from 'node:tty';
 import { EXIT, ObiamError } from '../errors.js';
 import { didYouMean } from '../load/did-you-mean.js';
-import type { Inventory } from '../load/inventory.js';
+import type { Inventory } from '../inventory/model.js';
 import type { Playbook, TaskNode } from '../load/model.js';
-import { limitTerms, patternWarnings, selectHosts } from '../load/patterns.js';
+import { limitTerms, patternWarnings, selectHosts } from '../inventory/patterns.js';
 import { parseStepAnswer, startAtMatches, type StepAnswer } from '../run/start-at.js';
 
 /**

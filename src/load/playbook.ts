@@ -9,9 +9,9 @@ import { getModule, moduleNames } from '../modules/registry.js';
 import type { JsonSchema, ModuleDef } from '../modules/types.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
-import type { Inventory } from './inventory.js';
+import type { Inventory } from '../inventory/model.js';
 import type { Block, Condition, Handler, Meta, Play, Playbook, RoleContext, Task, TaskNode } from './model.js';
-import { patternWarnings } from './patterns.js';
+import { patternWarnings } from '../inventory/patterns.js';
 import {
   BLOCK_KEYWORDS,
   HANDLER_KEYWORDS,

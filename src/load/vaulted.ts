@@ -2,10 +2,10 @@
 // time, before it touches a host, instead of failing at the first task that templates one.
 import { EXIT, ObiamError } from '../errors.js';
 import type { Vars } from '../types.js';
-import { hostVarsOf } from './inventory-loader.js';
-import type { Inventory } from './inventory.js';
+import { hostVarsOf } from '../inventory/host-vars.js';
+import type { Inventory } from '../inventory/model.js';
 import type { Playbook, TaskNode } from './model.js';
-import { selectHosts } from './patterns.js';
+import { selectHosts } from '../inventory/patterns.js';
 import { VaultedValue } from './yaml.js';
 
 /** A vaulted value and where it sits: `vars of host node1: db_password` (file when known). */

@@ -4,14 +4,18 @@ import { UnreachableError, isObiamError } from '../errors.js';
 import type { Connection, ConnectionSpec, Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
 
-/** Connection settings from a host's variables (Ansible's connection variable names). */
-export function connectionSpecOf(name: string, vars: Vars): ConnectionSpec {
+/**
+ * Connection settings from a host's variables (Ansible's connection variable names). Without
+ * `ansible_connection` a host is reached over ssh (or `-c`), also one named localhost when the
+ * inventory lists it: only the implicit localhost (not in the inventory) has `ansible_connection: local`
+ * among its vars, as in Ansible 2.14.
+ */
+export function connectionSpecOf(name: string, vars: Vars, defaultConnection = 'ssh'): ConnectionSpec {
   const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
-  const implicitLocal = name === 'localhost' || name === '127.0.0.1';
   const known = vars.ansible_ssh_known_hosts_file;
   return {
     name,
-    connection: str(vars.ansible_connection) ?? (implicitLocal ? 'local' : 'ssh'),
+    connection: str(vars.ansible_connection) ?? defaultConnection,
     host: str(vars.ansible_host) ?? name,
     port: Number(vars.ansible_port ?? vars.ansible_ssh_port ?? 22),
     user: str(vars.ansible_user ?? vars.ansible_ssh_user),

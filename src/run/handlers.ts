@@ -32,7 +32,9 @@ export async function flushHandlers(rs: RunState, pr: PlayRun, base: Inherit, ru
     let ran = false;
     for (let i = 0; i < handlers.length; i++) {
       const h = handlers[i] as Handler;
-      const hosts = rs.active(pr, pr.batch).filter((x) => pr.notified.get(x)?.has(i));
+      // --force-handlers: a host that failed still runs what it was notified of (not an unreachable one).
+      const due = (x: string): boolean => rs.hostState(x) === 'active' || (rs.opts.forceHandlers === true && rs.hostState(x) === 'failed');
+      const hosts = pr.batch.filter((x) => due(x) && !pr.ended.has(x) && pr.notified.get(x)?.has(i));
       for (const x of pr.batch) pr.notified.get(x)?.delete(i);
       if (hosts.length === 0) continue;
       ran = true;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { EXIT, ObiamError, isObiamError } from '../errors.js';
 import type { Block, IncludeTasks, Meta, Play, Task, TaskNode } from '../load/model.js';
-import { patternWarnings, selectHosts } from '../load/patterns.js';
+import { patternWarnings, selectHosts } from '../inventory/patterns.js';
 import { factsModule } from '../modules/registry.js';
 import type { Vars } from '../types.js';
 import { computeBatches } from './batches.js';
@@ -14,6 +14,7 @@ import { flushHandlers, notify } from './handlers.js';
 import { displayName, playLevelVars, scopeFor } from './host-vars.js';
 import { copyRunOnce, finishTask, handleError, record, resultSink } from './results.js';
 import { Interrupted, StopPlay, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
+import { renderPlayHosts } from './play-hosts.js';
 import { startAtMatches } from './start-at.js';
 import { tagsAllow } from './tags.js';
 import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
@@ -21,13 +22,20 @@ import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
 /** Runs one play; returns true when the whole run must stop (any_errors_fatal, max_fail_percentage, a batch that failed entirely). */
 export async function runPlay(rs: RunState, play: Play, index: number): Promise<boolean> {
   let selected: string[];
+  const pattern = renderPlayHosts(rs.templater, play, rs.opts.extraVars, {
+    groups: rs.groups,
+    playbook_dir: rs.opts.playbook.dir,
+    ansible_check_mode: rs.opts.check,
+    ansible_diff_mode: rs.opts.diff,
+    ansible_verbosity: rs.opts.verbosity,
+  });
   try {
-    selected = selectHosts(rs.opts.inventory, play.hosts, rs.opts.limit);
+    selected = selectHosts(rs.opts.inventory, pattern, rs.opts.limit);
   } catch (e) {
     throw isObiamError(e) ? e : new ObiamError('E_HOST_PATTERN', String(e), { location: play.location, exitCode: EXIT.ERROR });
   }
   // Once per run, as ansible-playbook does: plays sharing a pattern would repeat it.
-  for (const w of patternWarnings(rs.opts.inventory, play.hosts)) rs.warnOnce(`pattern:${w}`, { event: 'warning', message: w, location: play.location });
+  for (const w of patternWarnings(rs.opts.inventory, pattern)) rs.warnOnce(`pattern:${w}`, { event: 'warning', message: w, location: play.location });
   // Hosts that failed or went unreachable in an earlier play are left out, as ansible-playbook does.
   let hosts = selected.filter((h) => rs.hostState(h) === 'active');
   const serial = play.serial.length > 0;

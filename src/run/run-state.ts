@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { emptyCounts, type HostCounts, type HostStatus } from '../events/types.js';
 import type { Play, RoleContext, Task } from '../load/model.js';
-import { groupsMap, hostVarsOf } from '../load/inventory-loader.js';
+import { groupsMap, hostVarsOf } from '../inventory/host-vars.js';
 import type { BackgroundJob } from '../modules/types.js';
 import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';
@@ -92,7 +92,7 @@ export class RunState {
   constructor(readonly opts: RunOptions) {
     this.templater = createTemplater({ searchPaths: [opts.playbook.dir, path.join(opts.playbook.dir, 'templates')] });
     this.groups = groupsMap(opts.inventory);
-    this.pool = new ConnectionPool(opts.transports, (h) => connectionSpecOf(h, this.inventoryVars(h)), opts.signal, (host, message) =>
+    this.pool = new ConnectionPool(opts.transports, (h) => connectionSpecOf(h, this.connectionVars(h), opts.connection), opts.signal, (host, message) =>
       this.emit({ event: 'verbose', level: 3, host, message }),
     );
     this.startReached = !opts.startAtTask;
@@ -115,6 +115,11 @@ export class RunState {
       this.invVars.set(host, v);
     }
     return v;
+  }
+
+  /** What a host's connection is made from: its inventory vars, with extra vars over them (they win everywhere). */
+  connectionVars(host: string): Vars {
+    return { ...this.inventoryVars(host), ...this.opts.extraVars };
   }
 
   countsOf(host: string): HostCounts {

@@ -1,5 +1,5 @@
 // --start-at-task matching and the --step question, shared by the CLI's load-time check and the runner.
-import { globToRegExp } from '../load/patterns.js';
+import { globToRegExp } from '../inventory/patterns.js';
 
 /**
  * Does a task start the run? Like ansible-playbook: the task's name or its `role : name` form, equal

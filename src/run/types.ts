@@ -1,6 +1,6 @@
 // What the CLI hands the runner, and what the runner hands back.
 import type { EventBus } from '../events/types.js';
-import type { Inventory } from '../load/inventory.js';
+import type { Inventory } from '../inventory/model.js';
 import type { Playbook, RoleContext, TaskNode } from '../load/model.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
@@ -37,6 +37,10 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Reads an include_tasks file at run time (the CLI hands in the playbook loader with its vault). */
   loadTasksFile?: LoadTasksFile;
+  /** `-c`: the connection of hosts whose vars set no ansible_connection (default ssh). */
+  connection?: string;
+  /** `--force-handlers`: notified handlers run also on hosts that failed. */
+  forceHandlers?: boolean;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
-import { loadInventory } from '../../src/load/inventory-loader.js';
+import { loadInventory } from '../../src/inventory/sources.js';
 import { loadPlaybook, loadTasksFile } from '../../src/load/playbook.js';
 import { parseYaml } from '../../src/load/yaml.js';
 import { corpusTexts, endsCoded, fuzzParams, fuzzTimeout, generatedPlaybook, mutatedText } from '../support/fuzz.js';

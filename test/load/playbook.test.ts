@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ObiamErrors } from '../../src/errors.js';
-import { loadInventory } from '../../src/load/inventory-loader.js';
+import { loadInventory } from '../../src/inventory/sources.js';
 import type { Block, Handler, Play, Task, TaskNode } from '../../src/load/model.js';
 import { loadPlaybook, loadTasksFile, parseFreeForm } from '../../src/load/playbook.js';
 import { parseYaml } from '../../src/load/yaml.js';

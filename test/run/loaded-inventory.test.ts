@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/load/inventory-loader.js';
+import { loadInventory } from '../../src/inventory/sources.js';
 import { inventory, play, playbook, runTest, task } from '../support/build.js';
 
 function writeInventory(): string {

@@ -60,6 +60,23 @@ describe('handlers', () => {
     expect(r.transport.log('b')).not.toContain(quoted('the-handler'));
     expect(r.exitCode).toBe(EXIT.HOST_FAILED);
   });
+
+  it('--force-handlers: run on a host that failed after notifying, not on an unreachable one', async () => {
+    const pb = playbook([
+      play({
+        tasks: [cmd('step-one', { notify: ['h'] }), cmd('step-two'), cmd('step-three')],
+        postTasks: [cmd('post')],
+        handlers: [handler('h', 'command', { _raw_params: 'the-handler' })],
+      }),
+    ]);
+    const r = await runTest(pb, inventory(['a', 'b', 'c']), { rules: [{ host: 'b', match: 'step-two', rc: 1 }, { host: 'c', match: 'step-two', unreachable: true }] }, { forceHandlers: true });
+    expect(r.exitCode).toBe(EXIT.HOST_FAILED);
+    expect(r.transport.log('a')).toEqual(['step-one', 'step-two', 'step-three', 'the-handler', 'post'].map(quoted));
+    // The failed host runs its handler at the flush, and nothing else after the failure.
+    expect(r.transport.log('b')).toEqual(['step-one', 'step-two', 'the-handler'].map(quoted));
+    expect(r.transport.log('c')).not.toContain(quoted('the-handler'));
+    expect(r.recap.b).toMatchObject({ ok: 2, failed: 1 });
+  });
 });
 
 describe('serial batches', () => {

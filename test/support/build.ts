@@ -1,6 +1,6 @@
 // Builders for playbook models and inventories, and a one-call runner for engine tests.
 import { EventBus, type HostCounts, type RunEvent } from '../../src/events/types.js';
-import type { Inventory } from '../../src/load/inventory.js';
+import type { Inventory } from '../../src/inventory/model.js';
 import type { Block, Handler, IncludeTasks, Meta, Play, Playbook, Task, TaskNode } from '../../src/load/model.js';
 import { loadTasksFile } from '../../src/load/playbook.js';
 import { runPlaybook } from '../../src/run/runner.js';

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT, formatError, ObiamError, ObiamErrors } from '../../src/errors.js';
-import { loadInventory } from '../../src/load/inventory-loader.js';
+import { loadInventory } from '../../src/inventory/sources.js';
 
 const B = 'test/fixtures/inventory/bad';
 const ABS = resolve(B);
@@ -24,7 +24,6 @@ const CORPUS: Array<[string, string[]]> = [
   ['host-vars-list.yml', ["host-vars-list.yml:4:7: error E_INVENTORY_HOST_NOT_MAPPING: host 'web1' in group 'web' must have a mapping of variables or nothing, got a list"]],
   ['empty.yml', ['empty.yml:1:1: error E_INVENTORY_EMPTY: the inventory file is empty']],
   ['list-root.yml', ['list-root.yml:1:1: error E_INVENTORY_NOT_MAPPING: a YAML inventory must be a mapping of group names, got a list']],
-  ['ini.ini', ['ini.ini:1:1: error E_INVENTORY_INI: INI inventories are not supported: this file starts with an INI section header']],
   ['duplicate-host.yml', ['duplicate-host.yml:5:5: error E_YAML_DUPLICATE_KEY: duplicate key in mapping']],
   ['syntax.yml', ['syntax.yml:5:14: error E_YAML_SYNTAX: All mapping items must start at the same column']],
   ['top-hosts.yml', ["top-hosts.yml:1:1: error E_INVENTORY_TOP_LEVEL_KEY: 'hosts' at the top level would be read as a group named 'hosts'"]],
@@ -89,6 +88,6 @@ describe('malformed inventory corpus', () => {
     const [err] = errorsOf([`${B}/nope.yml`]);
     expect(err!.code).toBe('E_INVENTORY_NOT_FOUND');
     expect(err!.exitCode).toBe(EXIT.BAD_OPTIONS);
-    expect(formatError(err!)).toBe(`error E_INVENTORY_NOT_FOUND: inventory source ${B}/nope.yml does not exist\n  hint: pass -i with a YAML inventory file, an inventory directory, or a host list such as \`host1,host2,\``);
+    expect(formatError(err!)).toBe(`error E_INVENTORY_NOT_FOUND: inventory source ${B}/nope.yml does not exist\n  hint: pass -i with an inventory file (YAML or INI), an inventory directory, or a host list such as \`host1,host2,\``);
   });
 });

@@ -1,8 +1,8 @@
 // What `ansible-inventory --list / --graph / --host` print, computed from a loaded inventory.
 import { EXIT, ObiamError } from '../errors.js';
 import type { Vars } from '../types.js';
-import type { Inventory } from './inventory.js';
-import { groupVarsOf, hostVarsOf } from './inventory-loader.js';
+import type { Inventory } from './model.js';
+import { groupVarsOf, hostVarsOf } from './host-vars.js';
 import { selectHosts } from './patterns.js';
 
 /** Magic and run-time vars ansible-inventory leaves out of its output. */

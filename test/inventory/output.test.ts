@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/load/inventory-loader.js';
-import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../../src/load/inventory-output.js';
+import { loadInventory } from '../../src/inventory/sources.js';
+import { inventoryGraph, inventoryHost, inventoryList, inventoryYaml } from '../../src/inventory/output.js';
 
 const NESTED = resolve('test/fixtures/inventory/nested/inventory.yml');
 const EXAMPLE = resolve('examples/inventory/example.yml');

@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObiamErrors } from '../../src/errors.js';
 import { didYouMean } from '../../src/load/did-you-mean.js';
-import { expandHostRange, groupNamesOf, groupsMap, hostVarsOf, loadInventory } from '../../src/load/inventory-loader.js';
+import { expandHostRange } from '../../src/inventory/host-range.js';
+import { groupNamesOf, groupsMap, hostVarsOf } from '../../src/inventory/host-vars.js';
+import { loadInventory } from '../../src/inventory/sources.js';
 import { VaultedValue } from '../../src/load/yaml.js';
 import { clearSecrets, redact } from '../../src/redact.js';
 import { createVaultDecrypter, encryptString, encryptVault } from '../../src/vault/vault.js';
@@ -106,6 +108,19 @@ describe('loadInventory: structure', () => {
     const di = loadInventory([join(d, 'inv')]);
     expect([...di.hosts.keys()]).toEqual(['w1', 'd1']);
     expect(hostVarsOf(di, 'w1').x).toBe('from_dir');
+  });
+
+  it('reads INI files of an inventory directory too (no extension or another one), skipping .ini as Ansible does', () => {
+    const d = tree({
+      'inv/01-hosts': '[web]\nw1 port=8080\n',
+      'inv/02-more.yml': 'db:\n  hosts:\n    d1:\n',
+      'inv/03-prod.hosts': '[cache]\nc1\n',
+      'inv/04-skipped.ini': '[skipped]\ns1\n',
+      'inv/group_vars/web': 'x: 1\n',
+    });
+    const di = loadInventory([join(d, 'inv')]);
+    expect([...di.hosts.keys()]).toEqual(['w1', 'd1', 'c1']);
+    expect(hostVarsOf(di, 'w1')).toMatchObject({ port: 8080, x: 1 });
   });
 
   it('an inventory directory skips ignored extensions (a vault password .txt) and names a dangling link', () => {

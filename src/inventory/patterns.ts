@@ -2,8 +2,9 @@
 // !exclusion (unions first, then intersections, then exclusions), and --limit (with @file).
 import { readFileSync, statSync } from 'node:fs';
 import { EXIT, ObiamError } from '../errors.js';
-import type { Inventory } from './inventory.js';
-import { IMPLICIT_LOCALHOST_NAMES, groupsMap } from './inventory-loader.js';
+import type { Inventory } from './model.js';
+import { IMPLICIT_LOCALHOST_NAMES } from './model.js';
+import { groupsMap } from './host-vars.js';
 
 /**
  * Splits a pattern into terms like Ansible: on commas when there is one, otherwise on colons outside

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObiamError } from '../../src/errors.js';
-import { loadInventory } from '../../src/load/inventory-loader.js';
-import { globToRegExp, orderPatterns, patternWarnings, selectHosts, splitPattern } from '../../src/load/patterns.js';
+import { loadInventory } from '../../src/inventory/sources.js';
+import { globToRegExp, orderPatterns, patternWarnings, selectHosts, splitPattern } from '../../src/inventory/patterns.js';
 
 const NESTED = resolve('test/fixtures/inventory/nested/inventory.yml');
 const inv = loadInventory([NESTED]);
