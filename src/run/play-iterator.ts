@@ -314,6 +314,15 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
     const others = hosts.slice(1);
     copyRunOnce(rs, task, moduleOf(rs, task), others, first);
     if (first.changed) for (const h of others) notify(rs, task, h, pr);
+    // As in Ansible, a failed run_once task fails every host of the batch (each one goes to its
+    // rescue if it has one); only the host that ran it counts the failure and is counted rescued.
+    if (first.status === 'failed' || first.status === 'rescued') {
+      for (const h of others) {
+        if (rs.hostState(h) !== 'active') continue;
+        // ansible_failed_task/_result are set on the host that ran it only (as 2.14 does).
+        rs.state.set(h, inh.rescuable ? 'rescuing' : 'failed');
+      }
+    }
   }
   rs.emit({ event: 'task-end', task: name, durationMs: Date.now() - started });
   if (rs.opts.signal?.aborted) throw new Interrupted();
