@@ -8,7 +8,7 @@ import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { FILTERS, FilterError, UNDEFINED_AWARE_FILTERS, type FilterFn } from './filters.js';
-import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace } from './jinja.js';
+import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace, makeSlice } from './jinja.js';
 import { LookupError, runLookup } from './lookups.js';
 import { PyTypeError, isMapping } from './python.js';
 import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
@@ -55,7 +55,7 @@ const SINGLE_EXPR = /^\{\{\s*([\s\S]*?)\s*\}\}$/;
 const CACHE_MAX = 4000;
 
 export function hasTemplate(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
 
 interface TemplateProps {
@@ -179,6 +179,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
       return runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs }, wantList);
     };
   env.addGlobal('namespace', makeNamespace);
+  env.addGlobal('__jinja_slice', makeSlice);
   env.addGlobal('lookup', lookupGlobal(false));
   env.addGlobal('query', lookupGlobal(true));
   env.addGlobal('q', lookupGlobal(true));
