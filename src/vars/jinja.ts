@@ -23,6 +23,7 @@ import {
   pyStr,
   pyType,
 } from './python.js';
+import { timeSub } from './pytime.js';
 
 /** The error raised when an undefined value is used; `line` is 1-based within the template. */
 export class UndefinedError extends Error {
@@ -343,6 +344,10 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
     this.binOp('jAdd', node, frame);
   }
 
+  compileSub(node: CompilerNode, frame: unknown): void {
+    this.binOp('jSub', node, frame);
+  }
+
   compileMul(node: CompilerNode, frame: unknown): void {
     this.binOp('jMul', node, frame);
   }
@@ -636,6 +641,7 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
     jTruthy,
     jAdd: wrapOp(pyAdd),
     jMul: wrapOp(pyMul),
+    jSub: wrapOp(pySub),
     jMod: wrapOp(pyMod),
     // `~` is Python str(): None is 'None' here (only printed output drops it).
     jConcat: wrapOp((a, b) => concatStr(resolve(a)) + concatStr(resolve(b))),
@@ -643,6 +649,16 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
     jIn,
     suppressValue,
   };
+}
+
+/** Python `-`: numbers, and datetimes/timedeltas (to_datetime results). */
+function pySub(a: unknown, b: unknown): unknown {
+  const na = typeof a === 'boolean' || typeof a === 'number';
+  const nb = typeof b === 'boolean' || typeof b === 'number';
+  if (na && nb) return Number(a) - Number(b);
+  const t = timeSub(a, b);
+  if (t !== undefined) return t;
+  throw new PyTypeError(`unsupported operand type(s) for -: '${pyType(a)}' and '${pyType(b)}'`);
 }
 
 function concatStr(v: unknown): string {

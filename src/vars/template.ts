@@ -7,10 +7,12 @@ import { VaultedValue } from '../load/yaml.js';
 import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
+import { ANSIBLE_FILTERS } from './filters-ansible.js';
 import { FILTERS, FilterError, UNDEFINED_AWARE_FILTERS, type FilterFn } from './filters.js';
 import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace, makeSlice } from './jinja.js';
 import { LookupError, runLookup } from './lookups.js';
-import { PyTypeError, isMapping } from './python.js';
+import { nativeFromText } from './literal.js';
+import { PyTypeError, isMapping, pyStr } from './python.js';
 import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
 import { UnsafeText, isUnsafe, markUnsafe, unwrapUnsafe } from './unsafe.js';
 
@@ -142,7 +144,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   // nunjucks' own filters (indent, wordcount, urlencode ...) get the same undefined guard.
   const builtins = (env as unknown as { filters: Record<string, FilterFn> }).filters;
   for (const [name, fn] of Object.entries(builtins)) if (!(name in FILTERS)) env.addFilter(name, guardFilter(name, fn));
-  for (const [name, fn] of Object.entries(FILTERS)) env.addFilter(name, guardFilter(name, fn));
+  for (const [name, fn] of Object.entries({ ...ANSIBLE_FILTERS, ...FILTERS })) env.addFilter(name, guardFilter(name, fn));
 
   const builtinTests = (env as unknown as { tests: Record<string, (...a: unknown[]) => unknown> }).tests;
   const addTest = (name: string, fn: (...a: unknown[]) => unknown): void => {
@@ -238,15 +240,19 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
       if (!hasTemplate(value)) return value;
       const m = SINGLE_EXPR.exec(value);
       if (m && !m[1]!.includes('}}') && !m[1]!.includes('{{')) {
+        let v: unknown;
         try {
-          return evaluateMode(m[1]!, vars, source, 'ansible');
+          v = evaluateMode(m[1]!, vars, source, 'ansible');
         } catch (e) {
           // Keep the message about the text the user wrote, not the wrapped expression.
           if (e instanceof ObiamError && e.code === 'E_TEMPLATE') throw templateError(e.cause, value, source);
           throw e;
         }
+        // Ansible 2.14 hands a lone variable holding a number, bool or None back as it is.
+        if (/^\w+$/.test(m[1]!) && m[1]! in vars && (v === null || typeof v === 'number' || typeof v === 'boolean')) return v;
+        return nativeValue(v);
       }
-      return render(value, vars, source);
+      return nativeFromText(render(value, vars, source));
     }
     if (Array.isArray(value)) return value.map((v) => renderPlain(v, vars, source));
     if (isMapping(value)) {
@@ -285,6 +291,19 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     return true;
   };
   return { render, renderValue, evaluate, evalConditions };
+}
+
+/**
+ * What one `{{ expr }}` gives with jinja2_native off, as in Ansible 2.14: the text of the value, turned
+ * back into a list, dict or bool when it spells one (lists, dicts and bools therefore keep their value);
+ * a number becomes its text, None the empty string.
+ */
+function nativeValue(v: unknown): unknown {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean' || Array.isArray(v) || isMapping(v)) return v;
+  if (typeof v === 'string') return nativeFromText(v);
+  if (v instanceof UnsafeText) return v;
+  return nativeFromText(pyStr(v));
 }
 
 /** A deep copy of a value's lists and dicts (callers may mutate results), vaulted values decrypted. */
