@@ -11,7 +11,7 @@ import { ANSIBLE_FILTERS } from './filters-ansible.js';
 import { FILTERS, FilterError, UNDEFINED_AWARE_FILTERS, type FilterFn } from './filters.js';
 import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace, makeSlice } from './jinja.js';
 import { LookupError, runLookup } from './lookups.js';
-import { nativeFromText } from './literal.js';
+import { literalEval, nativeFromText } from './literal.js';
 import { PyTypeError, isMapping, pyStr } from './python.js';
 import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
 import { UnsafeText, isUnsafe, markUnsafe, unwrapUnsafe } from './unsafe.js';
@@ -51,6 +51,50 @@ export interface TemplaterOptions {
   lookupDirs?: string[];
   /** Decrypts `!vault` values (VaultedValue) that reach a template. */
   vault?: VaultDecrypter;
+}
+
+/** Per-template Jinja settings: a `#jinja2:` first line, or the template lookup's options. */
+export interface JinjaOverrides {
+  variable_start_string?: string;
+  variable_end_string?: string;
+  block_start_string?: string;
+  block_end_string?: string;
+  comment_start_string?: string;
+  comment_end_string?: string;
+  trim_blocks?: boolean;
+  lstrip_blocks?: boolean;
+}
+const OVERRIDE_KEYS = new Set(['variable_start_string', 'variable_end_string', 'block_start_string', 'block_end_string', 'comment_start_string', 'comment_end_string', 'trim_blocks', 'lstrip_blocks']);
+const JINJA2_HEADER = '#jinja2:';
+
+/** `#jinja2:key: 'value', key2: True` on the first line (as Ansible reads it: pairs split on `,`, values Python literals). */
+export function parseJinjaHeader(template: string): { text: string; overrides: JinjaOverrides } {
+  const eol = template.indexOf('\n');
+  const line = template.slice(JINJA2_HEADER.length, eol < 0 ? undefined : eol);
+  const overrides: Record<string, unknown> = {};
+  for (const pair of line.split(',')) {
+    const i = pair.indexOf(':');
+    if (i < 0) throw new JinjaRuntimeError(`failed to parse jinja2 override '${line}'. Did you use something different from colon as key-value separator?`, 1);
+    const key = pair.slice(0, i).trim();
+    const val = literalEval(pair.slice(i + 1).trim());
+    if (val === undefined) throw new JinjaRuntimeError(`failed to parse jinja2 override '${line}': ${pair.slice(i + 1).trim()} is not a Python literal`, 1);
+    if (OVERRIDE_KEYS.has(key)) overrides[key] = val;
+  }
+  return { text: eol < 0 ? '' : template.slice(eol + 1), overrides: overrides as JinjaOverrides };
+}
+
+/** The lexer options nunjucks reads (tags, trim/lstrip) with the overrides applied. */
+function lexerOpts(base: Record<string, unknown>, over?: JinjaOverrides): Record<string, unknown> {
+  if (!over) return base;
+  const tags = {
+    blockStart: over.block_start_string ?? '{%',
+    blockEnd: over.block_end_string ?? '%}',
+    variableStart: over.variable_start_string ?? '{{',
+    variableEnd: over.variable_end_string ?? '}}',
+    commentStart: over.comment_start_string ?? '{#',
+    commentEnd: over.comment_end_string ?? '#}',
+  };
+  return { ...base, tags, trimBlocks: over.trim_blocks ?? base.trimBlocks, lstripBlocks: over.lstrip_blocks ?? base.lstripBlocks };
 }
 
 const SINGLE_EXPR = /^\{\{\s*([\s\S]*?)\s*\}\}$/;
@@ -106,8 +150,8 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     return baseSuppress(v);
   };
 
-  const toProps = (src: string, name: string, env: nunjucks.Environment, mode: BackslashMode): TemplateProps => {
-    const code = compileJinja(src, name, (env as unknown as { opts: object }).opts, mode);
+  const toProps = (src: string, name: string, env: nunjucks.Environment, mode: BackslashMode, over?: JinjaOverrides): TemplateProps => {
+    const code = compileJinja(src, name, lexerOpts((env as unknown as { opts: Record<string, unknown> }).opts, over), mode);
     const props = new Function(code)() as TemplateProps;
     const root = props.root;
     // Hand our runtime to the compiled code (nunjucks passes its global one); blocks and macros inherit it.
@@ -176,9 +220,13 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   });
 
   const lookupDirs = opts.lookupDirs ?? (opts.searchPaths?.length ? opts.searchPaths : [process.cwd()]);
+  const renderFile = (text: string, vars: Vars, name: string, over?: JinjaOverrides): string => renderMode(text, vars, name, 'python', over);
   const lookupGlobal = (wantList: boolean) =>
     function (this: { ctx?: Record<string, unknown> }, name: unknown, ...args: unknown[]): unknown {
-      return runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs }, wantList);
+      const out = runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs, render: renderFile }, wantList);
+      // As in Ansible, what a lookup returns is data (a file, a command's output): never templated again.
+      unsafeReads++;
+      return out;
     };
   env.addGlobal('namespace', makeNamespace);
   env.addGlobal('__jinja_slice', makeSlice);
@@ -187,21 +235,28 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   env.addGlobal('q', lookupGlobal(true));
 
   const cache = new Map<string, NjTemplate>();
-  const compiled = (src: string, mode: BackslashMode): NjTemplate => {
-    const key = `${mode}\0${src}`;
+  const compiled = (src: string, mode: BackslashMode, over?: JinjaOverrides): NjTemplate => {
+    const key = `${mode}\0${over ? JSON.stringify(over) : ''}\0${src}`;
     let t = cache.get(key);
     if (!t) {
       if (cache.size >= CACHE_MAX) cache.clear();
-      t = new (nunjucks.Template as unknown as NjTemplateCtor)({ type: 'code', obj: toProps(src, '<template>', env, mode) }, env, '<template>');
+      t = new (nunjucks.Template as unknown as NjTemplateCtor)({ type: 'code', obj: toProps(src, '<template>', env, mode, over) }, env, '<template>');
       cache.set(key, t);
     }
     return t;
   };
 
-  const renderMode = (template: string, vars: Vars, source: SourceLocation | string | undefined, mode: BackslashMode): string => {
-    if (!hasTemplate(template)) return template;
+  const renderMode = (template: string, vars: Vars, source: SourceLocation | string | undefined, mode: BackslashMode, given?: JinjaOverrides): string => {
+    let text = template;
+    let over = given;
     try {
-      return compiled(template, mode).render(vars);
+      if (text.startsWith(JINJA2_HEADER)) {
+        const h = parseJinjaHeader(text);
+        text = h.text;
+        over = { ...over, ...h.overrides };
+      }
+      if (!over && !hasTemplate(text)) return text;
+      return compiled(text, mode, over).render(vars);
     } catch (e) {
       throw templateError(e, template, source);
     }
