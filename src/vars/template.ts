@@ -385,7 +385,9 @@ function rootCause(e: unknown): unknown {
 }
 
 /** Maps whatever rendering threw to one ObiamError E_TEMPLATE naming the source, line and the undefined name. */
-function templateError(e: unknown, template: string, source?: SourceLocation | string): ObiamError {
+function templateError(e: unknown, written: string, source?: SourceLocation | string): ObiamError {
+  // Messages name what the user wrote: an expression wrapped to capture its value (`{{ (x) | dump }}`) is shown bare.
+  const template = WRAPPED.exec(written)?.[1] ?? written;
   const cause = rootCause(e);
   if (cause instanceof ObiamError && cause.code !== 'E_TEMPLATE') return cause; // vault, etc.
   let msg: string;
@@ -420,6 +422,8 @@ function templateError(e: unknown, template: string, source?: SourceLocation | s
     cause,
   });
 }
+
+const WRAPPED = /^\{\{ \(([\s\S]*)\) \| (?:dump|__capture) \}\}$/;
 
 function lineOf(e: unknown): number | undefined {
   let cur = e;

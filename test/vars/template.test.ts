@@ -127,6 +127,11 @@ describe('renderValue / evaluate / evalConditions', () => {
     out.a = 2;
     expect(v.d.a).toBe(1);
   });
+  it('names the expression, not the wrapper a module put around it', () => {
+    const m = err(() => t.render('{{ (missing is is_dir) | dump }}', v)).message;
+    expect(m).toContain('in "missing is is_dir"');
+    expect(m).not.toContain('dump');
+  });
   it('names the written text when a single expression fails', () => {
     expect(err(() => t.renderValue('{{ missing }}', v, "variable 'x'")).message).toBe(`variable 'x': 'missing' is undefined in "{{ missing }}"`);
   });
