@@ -276,7 +276,7 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
   // `(a, b)` is a tuple in Jinja (for `'%s:%s' % (a, b)`); JavaScript would read a comma operator.
   compileGroup(node: CompilerNode, frame: unknown): void {
     const children = node.children as CompilerNode[];
-    this._compileAggregate(node, frame, children.length > 1 ? '[' : '(', children.length > 1 ? ']' : ')');
+    this._compileAggregate(node, frame, children.length !== 1 ? '[' : '(', children.length !== 1 ? ']' : ')');
   }
 
   /** How an expression is named in messages; nunjucks' own helper fails on a `none` literal. */

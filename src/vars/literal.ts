@@ -1,4 +1,4 @@
-// Python's ast.literal_eval for the text a template produced: Ansible (jinja2_native off) turns a
+// Python's ast.literal_eval (plus JSON's true/false/null) for the text a template produced: Ansible (jinja2_native off) turns a
 // result that starts with `[` or `{`, or is `True`/`False`, into the list, dict or bool it spells.
 
 class NotLiteral extends Error {}
@@ -68,12 +68,13 @@ class LiteralParser {
         out += this.str();
       }
     }
-    const m = /^(?:[+-]?(?:\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)|True|False|None)/.exec(this.s.slice(this.i));
+    const m = /^(?:[+-]?(?:\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)|True|False|None|true|false|null)(?![\w])/.exec(this.s.slice(this.i));
     if (!m) return this.fail();
     this.i += m[0].length;
-    if (m[0] === 'True') return true;
-    if (m[0] === 'False') return false;
-    if (m[0] === 'None') return null;
+    // JSON's true/false/null count too (Ansible maps those names before literal_eval).
+    if (m[0] === 'True' || m[0] === 'true') return true;
+    if (m[0] === 'False' || m[0] === 'false') return false;
+    if (m[0] === 'None' || m[0] === 'null') return null;
     const t = m[0].replace(/_/g, '');
     if (/^[+-]?0[xob]/i.test(t)) {
       const neg = t.startsWith('-');

@@ -18,6 +18,8 @@ export interface LookupContext {
   baseDirs: readonly string[];
   /** Renders template text (the template lookup) with the given variables and Jinja overrides. */
   render?: (text: string, vars: Record<string, unknown>, name: string, overrides?: Record<string, unknown>) => string;
+  /** Marks text that stays text when a template's result is typed (template lookup with convert_data=False). */
+  keepText?: (text: string) => void;
 }
 
 export type LookupFn = (terms: unknown[], kw: Record<string, unknown>, ctx: LookupContext) => unknown[];
@@ -189,7 +191,9 @@ export const LOOKUPS: Record<string, LookupFn> = {
       if (!found) throw new LookupError(`the template file ${name} could not be found for the lookup`);
       const vars = { ...ctx.vars, ...extra, template_path: found, template_fullpath: found, template_basename: path.basename(found) };
       const out = ctx.render!(readFileSync(found, 'utf8'), vars, found, Object.keys(over).length ? over : undefined);
-      return kw.convert_data === false ? out : nativeFromText(out);
+      if (kw.convert_data !== false) return nativeFromText(out);
+      ctx.keepText?.(out);
+      return out;
     });
   },
   pipe: (terms, _kw, ctx) => terms.map((t) => runShell(String(t), ctx, 'pipe').replace(/\s+$/, '')),

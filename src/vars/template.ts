@@ -1,6 +1,7 @@
 // Jinja2-compatible templating on nunjucks: autoescape off, undefined is an error naming the
 // variable, Ansible's filters/tests/lookups, bare expressions for when/changed_when/failed_when.
 // The Jinja semantics (Undefined, Python truthiness and operators, str/dict methods) live in jinja.ts.
+import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { EXIT, ObiamError, type SourceLocation } from '../errors.js';
 import { VaultedValue } from '../load/yaml.js';
@@ -164,7 +165,9 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     getSource(name: string): nunjucks.LoaderSource | null {
       const info = fsLoader.getSource(name);
       if (!info) return null;
-      return { src: { type: 'code', obj: toProps(info.src as unknown as string, info.path, env, 'python') }, path: info.path, noCache: true } as unknown as nunjucks.LoaderSource;
+      // Jinja drops one trailing newline of a loaded template (keep_trailing_newline is off): `{% include %}` inlines without it.
+      const text = (info.src as unknown as string).replace(/\r?\n$/, '');
+      return { src: { type: 'code', obj: toProps(text, info.path, env, 'python') }, path: info.path, noCache: true } as unknown as nunjucks.LoaderSource;
     }
   }
   const env = new nunjucks.Environment(new JinjaLoader() as unknown as nunjucks.ILoaderAny, {
@@ -220,10 +223,27 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   });
 
   const lookupDirs = opts.lookupDirs ?? (opts.searchPaths?.length ? opts.searchPaths : [process.cwd()]);
-  const renderFile = (text: string, vars: Vars, name: string, over?: JinjaOverrides): string => renderMode(text, vars, name, 'python', over);
+  // Text a lookup gave as text for good (Ansible's NativeJinjaText): a template that is just it keeps it as text.
+  const keptText = new Set<string>();
+  const keepText = (s: string): void => {
+    if (keptText.size > 1000) keptText.clear();
+    keptText.add(s);
+  };
+  // A looked-up template's own directory is searched by its {% include %}s (as Ansible's template lookup does).
+  const loaderPaths = (fsLoader as unknown as { searchPaths: string[] }).searchPaths;
+  const renderFile = (text: string, vars: Vars, name: string, over?: JinjaOverrides): string => {
+    const dir = path.dirname(name);
+    const added = !loaderPaths.includes(dir);
+    if (added) loaderPaths.push(dir);
+    try {
+      return renderMode(text, vars, name, 'python', over);
+    } finally {
+      if (added) loaderPaths.splice(loaderPaths.indexOf(dir), 1);
+    }
+  };
   const lookupGlobal = (wantList: boolean) =>
     function (this: { ctx?: Record<string, unknown> }, name: unknown, ...args: unknown[]): unknown {
-      const out = runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs, render: renderFile }, wantList);
+      const out = runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs, render: renderFile, keepText }, wantList);
       // As in Ansible, what a lookup returns is data (a file, a command's output): never templated again.
       unsafeReads++;
       return out;
@@ -305,7 +325,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
         }
         // Ansible 2.14 hands a lone variable holding a number, bool or None back as it is.
         if (/^\w+$/.test(m[1]!) && m[1]! in vars && (v === null || typeof v === 'number' || typeof v === 'boolean')) return v;
-        return nativeValue(v);
+        return typeof v === 'string' && keptText.has(v) ? v : nativeValue(v);
       }
       return nativeFromText(render(value, vars, source));
     }

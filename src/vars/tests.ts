@@ -91,12 +91,13 @@ function regexTest(value: unknown, pattern: unknown, args: unknown[], matchType:
   return re.test(String(value));
 }
 
+/** Ansible's uri tests over urlparse(): any text is a uri (of the given schemes), a url needs a netloc or file:. */
 function uriTest(v: unknown, schemes: unknown, kind: 'uri' | 'url'): boolean {
   if (typeof v !== 'string') return false;
   const m = /^([a-z][a-z0-9+.-]*):(\/\/([^/?#]*))?/i.exec(v);
-  if (!m) return false;
-  if (Array.isArray(schemes) && !schemes.map(String).includes(m[1]!.toLowerCase())) return false;
-  return kind === 'uri' || !!m[3];
+  const scheme = m ? m[1]!.toLowerCase() : '';
+  if (Array.isArray(schemes) && schemes.length > 0 && !schemes.map(String).includes(scheme)) return false;
+  return kind === 'uri' || !!m?.[3] || scheme === 'file';
 }
 
 function seqOf(v: unknown, test: string): unknown[] {
@@ -113,6 +114,8 @@ export const TESTS: Record<string, TestFn> = {
   defined: (v) => !isUndefined(v) && v !== undefined,
   undefined: (v) => isUndefined(v) || v === undefined,
   none: (v) => v === null,
+  true: (v) => v === true,
+  false: (v) => v === false,
   succeeded: (v) => !failed(v),
   unreachable: (v) => pyBool(result(v, 'unreachable').unreachable ?? false),
   reachable: (v) => !pyBool(result(v, 'unreachable').unreachable ?? false),
@@ -198,7 +201,7 @@ export const TESTS: Record<string, TestFn> = {
   // Ansible's uri tests: urlparse() with a scheme (and for `url` a netloc, `urn` the urn: scheme).
   uri: (v, schemes) => uriTest(v, schemes, 'uri'),
   url: (v, schemes) => uriTest(v, schemes, 'url'),
-  urn: (v) => typeof v === 'string' && /^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$/i.test(v),
+  urn: (v) => uriTest(v, ['urn'], 'uri'),
   nan: (v) => typeof v === 'number' && Number.isNaN(v),
   // Python's any()/all() over a list (Jinja's `all`/`any` tests from Ansible's mathstuff).
   any: (v) => seqOf(v, 'any').some((x) => pyBool(x)),
