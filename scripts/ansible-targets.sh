@@ -42,6 +42,9 @@ all:
       ansible_python_interpreter: /usr/bin/python3
 INV
 cp "$work/inventory.yml" "$work/inventory"
+# ansible-test gives every target an output_dir (OUTPUT_DIR for runme.sh) to write into.
+mkdir -p "$work/output"
+export OUTPUT_DIR="$work/output"
 
 pass=0
 fail=0
@@ -55,7 +58,7 @@ for t in "$@"; do
   elif [ -f "$dir/tasks/main.yml" ]; then
     printf -- '- hosts: testhost\n  gather_facts: true\n  roles: [%s]\n' "$t" >"$work/targets/$t.yml"
     (cd "$work/targets" && PATH="$shim:$PATH" HOME="$work/home" ANSIBLE_NOCOLOR=1 NO_COLOR=1 OBIAM_RUN_STATE_DIR="$work/state" \
-      timeout 300 ansible-playbook "$t.yml" -i "$work/inventory.yml" >"$log" 2>&1)
+      timeout 300 ansible-playbook "$t.yml" -i "$work/inventory.yml" -e "output_dir=$work/output" >"$log" 2>&1)
   else
     printf '%-32s no runme.sh or tasks/main.yml\n' "$t"; fail=$((fail + 1)); continue
   fi

@@ -1,6 +1,7 @@
 // The task executor: one task on one host -- when, loop, delegate_to, become, environment, the module
 // call with until/retries, changed_when/failed_when. It returns the result; what is reported goes
 // through the ResultSink (results.ts), so this file emits nothing itself.
+import { coerceArgs } from '../vars/arg-types.js';
 import path from 'node:path';
 import { EXIT, ObiamError, UnreachableError, type SourceLocation } from '../errors.js';
 import type { Task } from '../load/model.js';
@@ -183,7 +184,8 @@ async function runModule(mod: ModuleDef, task: Task, scope: VarScope, ctx: Modul
   try {
     // Modules that set facts keep the unsafe marking of what they copy (remote output stays data).
     const rendered = scope.renderValue(task.args, task.location, { keepUnsafe: mod.setsHostFacts === true }) as Record<string, unknown>;
-    const args = dropOmitted(rendered);
+    // Template results are text as in Ansible; the module's schema says which options are ints, bools, strings.
+    const args = coerceArgs(dropOmitted(rendered), (mod.schema as { properties?: Record<string, { type?: string | string[] }> } | undefined)?.properties, mod.name === 'copy' ? ['content'] : []);
     const r = await mod.run(args, ctx);
     return { ...r, changed: Boolean(r.changed) };
   } catch (e) {

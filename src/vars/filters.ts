@@ -306,6 +306,8 @@ export const FILTERS: Record<string, FilterFn> = {
   to_yaml: (value) => pyYamlDump(value, false),
   to_nice_yaml: (value, ...args) => pyYamlDump(value, true, Number(kwargs(args, ['indent']).indent ?? 4)),
   from_json(value) {
+    // Text that spelled a dict or list is one already (jinja2_native off turns it into one): keep it.
+    if (Array.isArray(value) || isMapping(value)) return value;
     try {
       return JSON.parse(pyStr(value)) as unknown;
     } catch (e) {

@@ -23,6 +23,7 @@ import {
   pyStr,
   pyType,
 } from './python.js';
+import { timeSub } from './pytime.js';
 
 /** The error raised when an undefined value is used; `line` is 1-based within the template. */
 export class UndefinedError extends Error {
@@ -113,8 +114,126 @@ interface NunjucksInternals {
   runtime: Record<string, unknown>;
 }
 const nj = nunjucks as unknown as NunjucksInternals;
+const requireNj = createRequire(import.meta.url);
 // The transformer is not re-exported by nunjucks' index; it lifts `super()` calls in blocks.
-const transformer = createRequire(import.meta.url)('nunjucks/src/transformer.js') as { transform(ast: CompilerNode, asyncFilters: string[], name: string): CompilerNode };
+const transformer = requireNj('nunjucks/src/transformer.js') as { transform(ast: CompilerNode, asyncFilters: string[], name: string): CompilerNode };
+
+interface ParserToken {
+  type: string;
+  value: string;
+  lineno: number;
+  colno: number;
+}
+interface ParserLike {
+  extensions: unknown[];
+  peekToken(): ParserToken | null;
+  nextToken(): ParserToken | null;
+  parseSignature(): CompilerNode;
+  parseAggregate(): CompilerNode;
+  parseExpression(): CompilerNode;
+  parseAsRoot(): CompilerNode;
+  fail(msg: string, lineno?: number, colno?: number): never;
+}
+const njParser = requireNj('nunjucks/src/parser.js') as { Parser: new (tokens: unknown) => ParserLike };
+const njLexer = requireNj('nunjucks/src/lexer.js') as { lex(src: string, opts: unknown): unknown };
+
+/**
+ * Jinja's `x.0` (an item by index) and `x.null` / `x.true` (a key named like a literal) after a dot;
+ * nunjucks' parser only takes a name there. `x.0.1` arrives as the float `0.1`: two lookups.
+ */
+class JinjaParser extends njParser.Parser {
+  parsePostfix(start: CompilerNode): CompilerNode {
+    const { FunCall, LookupVal, Literal } = nj.nodes;
+    let node = start;
+    let tok = this.peekToken();
+    while (tok) {
+      if (tok.type === 'left-paren') node = new FunCall!(tok.lineno, tok.colno, node, this.parseSignature());
+      else if (tok.type === 'left-bracket') node = new LookupVal!(tok.lineno, tok.colno, node, this.parseSubscript());
+      else if (tok.type === 'operator' && tok.value === '.') {
+        this.nextToken();
+        const val = this.nextToken();
+        if (!val) this.fail('expected name as lookup value, got end of template', tok.lineno, tok.colno);
+        if (val.type === 'symbol' || val.type === 'none' || val.type === 'boolean') {
+          node = new LookupVal!(tok.lineno, tok.colno, node, new Literal!(val.lineno, val.colno, val.value));
+        } else if (val.type === 'int' || (val.type === 'float' && /^\d+\.\d+$/.test(val.value))) {
+          for (const part of val.value.split('.')) node = new LookupVal!(tok.lineno, tok.colno, node, new Literal!(val.lineno, val.colno, Number(part)));
+        } else this.fail(`expected name as lookup value, got ${val.value}`, val.lineno, val.colno);
+      } else break;
+      tok = this.peekToken();
+    }
+    return node;
+  }
+
+  /** `[i]` or a Python slice `[start:stop:step]` (each part optional), as a call of the hidden `__jinja_slice`. */
+  private parseSubscript(): CompilerNode {
+    const { FunCall, Literal, Symbol: Sym, NodeList } = nj.nodes;
+    const open = this.nextToken()!;
+    const parts: Array<CompilerNode | null> = [null];
+    for (;;) {
+      const t = this.peekToken();
+      if (!t) this.fail('unexpected end of template in a subscript', open.lineno, open.colno);
+      if (t.type === 'right-bracket') {
+        this.nextToken();
+        break;
+      }
+      if (t.type === 'colon') {
+        this.nextToken();
+        if (parts.length === 3) this.fail('a slice has at most three parts', t.lineno, t.colno);
+        parts.push(null);
+        continue;
+      }
+      if (parts[parts.length - 1] !== null) this.fail('invalid index: expected ] or :', t.lineno, t.colno);
+      parts[parts.length - 1] = this.parseExpression();
+    }
+    if (parts.length === 1) {
+      if (!parts[0]) this.fail('invalid index: [] is empty', open.lineno, open.colno);
+      return parts[0];
+    }
+    const args = parts.map((p) => p ?? new Literal!(open.lineno, open.colno, null));
+    return new FunCall!(open.lineno, open.colno, new Sym!(open.lineno, open.colno, '__jinja_slice'), new NodeList!(open.lineno, open.colno, args));
+  }
+}
+
+/** A Python slice object (`xs[1:]`), the key jGetattr slices a list or string with. */
+export class PySlice {
+  constructor(
+    readonly start: number | null,
+    readonly stop: number | null,
+    readonly step: number | null,
+  ) {}
+
+  apply<T>(xs: readonly T[]): T[] {
+    const n = xs.length;
+    const step = this.step ?? 1;
+    if (step === 0) throw new PyTypeError('slice step cannot be zero');
+    const norm = (v: number | null, def: number, lo: number, hi: number): number => {
+      if (v === null) return def;
+      const x = v < 0 ? v + n : v;
+      return Math.min(Math.max(x, lo), hi);
+    };
+    const out: T[] = [];
+    if (step > 0) {
+      const a = norm(this.start, 0, 0, n);
+      const b = norm(this.stop, n, 0, n);
+      for (let i = a; i < b; i += step) out.push(xs[i]!);
+    } else {
+      const a = norm(this.start, n - 1, -1, n - 1);
+      const b = norm(this.stop, -1, -1, n - 1);
+      for (let i = a; i > b; i += step) out.push(xs[i]!);
+    }
+    return out;
+  }
+}
+
+export function makeSlice(start: unknown, stop: unknown, step: unknown): PySlice {
+  const num = (v: unknown): number | null => {
+    if (v === null || v === undefined) return null;
+    if (isUndefined(v)) throw v.error();
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new PyTypeError('slice indices must be integers or None');
+    return v;
+  };
+  return new PySlice(num(start), num(stop), num(step));
+}
 
 const PY_LITERALS: Record<string, string> = { True: 'true', False: 'false', None: 'null', true: 'true', false: 'false', none: 'null' };
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=', '===', '!==']);
@@ -157,7 +276,7 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
   // `(a, b)` is a tuple in Jinja (for `'%s:%s' % (a, b)`); JavaScript would read a comma operator.
   compileGroup(node: CompilerNode, frame: unknown): void {
     const children = node.children as CompilerNode[];
-    this._compileAggregate(node, frame, children.length > 1 ? '[' : '(', children.length > 1 ? ']' : ')');
+    this._compileAggregate(node, frame, children.length !== 1 ? '[' : '(', children.length !== 1 ? ']' : ')');
   }
 
   /** How an expression is named in messages; nunjucks' own helper fails on a `none` literal. */
@@ -223,6 +342,10 @@ class JinjaCompiler extends (nj.compiler.Compiler as unknown as CompilerCtor) {
 
   compileAdd(node: CompilerNode, frame: unknown): void {
     this.binOp('jAdd', node, frame);
+  }
+
+  compileSub(node: CompilerNode, frame: unknown): void {
+    this.binOp('jSub', node, frame);
   }
 
   compileMul(node: CompilerNode, frame: unknown): void {
@@ -332,7 +455,9 @@ export function compileJinja(src: string, name: string, envOpts: object, mode: B
   const c = new JinjaCompiler(name, false);
   let ast: CompilerNode;
   try {
-    ast = nj.parser.parse(preprocessBackslashes(src, mode), extensions, envOpts);
+    const p = new JinjaParser(njLexer.lex(preprocessBackslashes(src, mode), envOpts));
+    p.extensions = extensions;
+    ast = p.parseAsRoot();
   } catch (e) {
     // nunjucks' parser runs off the end of an unfinished template (`{{ x |`) with a TypeError.
     if (e instanceof TypeError) throw new Error('unexpected end of template: an expression, tag or filter is not finished');
@@ -375,6 +500,11 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
   const jGetattr = (obj: unknown, key: unknown, path: string, line: number): unknown => {
     if (obj instanceof Undefined) return obj; // like Ansible: foo.bar of an undefined foo stays undefined as foo
     if (key instanceof Undefined) throw key.error();
+    if (key instanceof PySlice) {
+      if (typeof obj === 'string') return key.apply([...obj]).join('');
+      if (Array.isArray(obj)) return key.apply(obj);
+      throw new JinjaRuntimeError(`'${pyType(obj)}' object is not subscriptable with a slice`, line);
+    }
     // A key that is a list or a dict is named as Python would print it, not as [object Object].
     const keyText = typeof key === 'string' || typeof key === 'number' ? String(key) : pyRepr(key);
     const full = `${path}.${keyText}`;
@@ -511,12 +641,28 @@ export function createJinjaRuntime(opts: JinjaRuntimeOptions = {}): Record<strin
     jTruthy,
     jAdd: wrapOp(pyAdd),
     jMul: wrapOp(pyMul),
+    jSub: wrapOp(pySub),
     jMod: wrapOp(pyMod),
-    jConcat: wrapOp((a, b) => pyStr(resolve(a)) + pyStr(resolve(b))),
+    // `~` is Python str(): None is 'None' here (only printed output drops it).
+    jConcat: wrapOp((a, b) => concatStr(resolve(a)) + concatStr(resolve(b))),
     jCompare,
     jIn,
     suppressValue,
   };
+}
+
+/** Python `-`: numbers, and datetimes/timedeltas (to_datetime results). */
+function pySub(a: unknown, b: unknown): unknown {
+  const na = typeof a === 'boolean' || typeof a === 'number';
+  const nb = typeof b === 'boolean' || typeof b === 'number';
+  if (na && nb) return Number(a) - Number(b);
+  const t = timeSub(a, b);
+  if (t !== undefined) return t;
+  throw new PyTypeError(`unsupported operand type(s) for -: '${pyType(a)}' and '${pyType(b)}'`);
+}
+
+function concatStr(v: unknown): string {
+  return v === null || v === undefined ? 'None' : pyStr(v);
 }
 
 function isKw(a: unknown): boolean {

@@ -1,16 +1,19 @@
 // Jinja2-compatible templating on nunjucks: autoescape off, undefined is an error naming the
 // variable, Ansible's filters/tests/lookups, bare expressions for when/changed_when/failed_when.
 // The Jinja semantics (Undefined, Python truthiness and operators, str/dict methods) live in jinja.ts.
+import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { EXIT, ObiamError, type SourceLocation } from '../errors.js';
 import { VaultedValue } from '../load/yaml.js';
 import { registerSecret } from '../redact.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
+import { ANSIBLE_FILTERS } from './filters-ansible.js';
 import { FILTERS, FilterError, UNDEFINED_AWARE_FILTERS, type FilterFn } from './filters.js';
-import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace } from './jinja.js';
+import { JinjaRuntimeError, Undefined, UndefinedError, assertDefined, compileJinja, type BackslashMode, createJinjaRuntime, isUndefined, jinjaTruthy, makeNamespace, makeSlice } from './jinja.js';
 import { LookupError, runLookup } from './lookups.js';
-import { PyTypeError, isMapping } from './python.js';
+import { literalEval, nativeFromText } from './literal.js';
+import { PyTypeError, isMapping, pyStr } from './python.js';
 import { TESTS, TestError, UNDEFINED_AWARE_TESTS } from './tests.js';
 import { UnsafeText, isUnsafe, markUnsafe, unwrapUnsafe } from './unsafe.js';
 
@@ -51,11 +54,55 @@ export interface TemplaterOptions {
   vault?: VaultDecrypter;
 }
 
+/** Per-template Jinja settings: a `#jinja2:` first line, or the template lookup's options. */
+export interface JinjaOverrides {
+  variable_start_string?: string;
+  variable_end_string?: string;
+  block_start_string?: string;
+  block_end_string?: string;
+  comment_start_string?: string;
+  comment_end_string?: string;
+  trim_blocks?: boolean;
+  lstrip_blocks?: boolean;
+}
+const OVERRIDE_KEYS = new Set(['variable_start_string', 'variable_end_string', 'block_start_string', 'block_end_string', 'comment_start_string', 'comment_end_string', 'trim_blocks', 'lstrip_blocks']);
+const JINJA2_HEADER = '#jinja2:';
+
+/** `#jinja2:key: 'value', key2: True` on the first line (as Ansible reads it: pairs split on `,`, values Python literals). */
+export function parseJinjaHeader(template: string): { text: string; overrides: JinjaOverrides } {
+  const eol = template.indexOf('\n');
+  const line = template.slice(JINJA2_HEADER.length, eol < 0 ? undefined : eol);
+  const overrides: Record<string, unknown> = {};
+  for (const pair of line.split(',')) {
+    const i = pair.indexOf(':');
+    if (i < 0) throw new JinjaRuntimeError(`failed to parse jinja2 override '${line}'. Did you use something different from colon as key-value separator?`, 1);
+    const key = pair.slice(0, i).trim();
+    const val = literalEval(pair.slice(i + 1).trim());
+    if (val === undefined) throw new JinjaRuntimeError(`failed to parse jinja2 override '${line}': ${pair.slice(i + 1).trim()} is not a Python literal`, 1);
+    if (OVERRIDE_KEYS.has(key)) overrides[key] = val;
+  }
+  return { text: eol < 0 ? '' : template.slice(eol + 1), overrides: overrides as JinjaOverrides };
+}
+
+/** The lexer options nunjucks reads (tags, trim/lstrip) with the overrides applied. */
+function lexerOpts(base: Record<string, unknown>, over?: JinjaOverrides): Record<string, unknown> {
+  if (!over) return base;
+  const tags = {
+    blockStart: over.block_start_string ?? '{%',
+    blockEnd: over.block_end_string ?? '%}',
+    variableStart: over.variable_start_string ?? '{{',
+    variableEnd: over.variable_end_string ?? '}}',
+    commentStart: over.comment_start_string ?? '{#',
+    commentEnd: over.comment_end_string ?? '#}',
+  };
+  return { ...base, tags, trimBlocks: over.trim_blocks ?? base.trimBlocks, lstripBlocks: over.lstrip_blocks ?? base.lstripBlocks };
+}
+
 const SINGLE_EXPR = /^\{\{\s*([\s\S]*?)\s*\}\}$/;
 const CACHE_MAX = 4000;
 
 export function hasTemplate(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
 
 interface TemplateProps {
@@ -104,8 +151,8 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     return baseSuppress(v);
   };
 
-  const toProps = (src: string, name: string, env: nunjucks.Environment, mode: BackslashMode): TemplateProps => {
-    const code = compileJinja(src, name, (env as unknown as { opts: object }).opts, mode);
+  const toProps = (src: string, name: string, env: nunjucks.Environment, mode: BackslashMode, over?: JinjaOverrides): TemplateProps => {
+    const code = compileJinja(src, name, lexerOpts((env as unknown as { opts: Record<string, unknown> }).opts, over), mode);
     const props = new Function(code)() as TemplateProps;
     const root = props.root;
     // Hand our runtime to the compiled code (nunjucks passes its global one); blocks and macros inherit it.
@@ -118,7 +165,9 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
     getSource(name: string): nunjucks.LoaderSource | null {
       const info = fsLoader.getSource(name);
       if (!info) return null;
-      return { src: { type: 'code', obj: toProps(info.src as unknown as string, info.path, env, 'python') }, path: info.path, noCache: true } as unknown as nunjucks.LoaderSource;
+      // Jinja drops one trailing newline of a loaded template (keep_trailing_newline is off): `{% include %}` inlines without it.
+      const text = (info.src as unknown as string).replace(/\r?\n$/, '');
+      return { src: { type: 'code', obj: toProps(text, info.path, env, 'python') }, path: info.path, noCache: true } as unknown as nunjucks.LoaderSource;
     }
   }
   const env = new nunjucks.Environment(new JinjaLoader() as unknown as nunjucks.ILoaderAny, {
@@ -142,7 +191,7 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   // nunjucks' own filters (indent, wordcount, urlencode ...) get the same undefined guard.
   const builtins = (env as unknown as { filters: Record<string, FilterFn> }).filters;
   for (const [name, fn] of Object.entries(builtins)) if (!(name in FILTERS)) env.addFilter(name, guardFilter(name, fn));
-  for (const [name, fn] of Object.entries(FILTERS)) env.addFilter(name, guardFilter(name, fn));
+  for (const [name, fn] of Object.entries({ ...ANSIBLE_FILTERS, ...FILTERS })) env.addFilter(name, guardFilter(name, fn));
 
   const builtinTests = (env as unknown as { tests: Record<string, (...a: unknown[]) => unknown> }).tests;
   const addTest = (name: string, fn: (...a: unknown[]) => unknown): void => {
@@ -174,31 +223,60 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   });
 
   const lookupDirs = opts.lookupDirs ?? (opts.searchPaths?.length ? opts.searchPaths : [process.cwd()]);
+  // Text a lookup gave as text for good (Ansible's NativeJinjaText): a template that is just it keeps it as text.
+  const keptText = new Set<string>();
+  const keepText = (s: string): void => {
+    if (keptText.size > 1000) keptText.clear();
+    keptText.add(s);
+  };
+  // A looked-up template's own directory is searched by its {% include %}s (as Ansible's template lookup does).
+  const loaderPaths = (fsLoader as unknown as { searchPaths: string[] }).searchPaths;
+  const renderFile = (text: string, vars: Vars, name: string, over?: JinjaOverrides): string => {
+    const dir = path.dirname(name);
+    const added = !loaderPaths.includes(dir);
+    if (added) loaderPaths.push(dir);
+    try {
+      return renderMode(text, vars, name, 'python', over);
+    } finally {
+      if (added) loaderPaths.splice(loaderPaths.indexOf(dir), 1);
+    }
+  };
   const lookupGlobal = (wantList: boolean) =>
     function (this: { ctx?: Record<string, unknown> }, name: unknown, ...args: unknown[]): unknown {
-      return runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs }, wantList);
+      const out = runLookup(name, args, { vars: this?.ctx ?? {}, baseDirs: lookupDirs, render: renderFile, keepText }, wantList);
+      // As in Ansible, what a lookup returns is data (a file, a command's output): never templated again.
+      unsafeReads++;
+      return out;
     };
   env.addGlobal('namespace', makeNamespace);
+  env.addGlobal('__jinja_slice', makeSlice);
   env.addGlobal('lookup', lookupGlobal(false));
   env.addGlobal('query', lookupGlobal(true));
   env.addGlobal('q', lookupGlobal(true));
 
   const cache = new Map<string, NjTemplate>();
-  const compiled = (src: string, mode: BackslashMode): NjTemplate => {
-    const key = `${mode}\0${src}`;
+  const compiled = (src: string, mode: BackslashMode, over?: JinjaOverrides): NjTemplate => {
+    const key = `${mode}\0${over ? JSON.stringify(over) : ''}\0${src}`;
     let t = cache.get(key);
     if (!t) {
       if (cache.size >= CACHE_MAX) cache.clear();
-      t = new (nunjucks.Template as unknown as NjTemplateCtor)({ type: 'code', obj: toProps(src, '<template>', env, mode) }, env, '<template>');
+      t = new (nunjucks.Template as unknown as NjTemplateCtor)({ type: 'code', obj: toProps(src, '<template>', env, mode, over) }, env, '<template>');
       cache.set(key, t);
     }
     return t;
   };
 
-  const renderMode = (template: string, vars: Vars, source: SourceLocation | string | undefined, mode: BackslashMode): string => {
-    if (!hasTemplate(template)) return template;
+  const renderMode = (template: string, vars: Vars, source: SourceLocation | string | undefined, mode: BackslashMode, given?: JinjaOverrides): string => {
+    let text = template;
+    let over = given;
     try {
-      return compiled(template, mode).render(vars);
+      if (text.startsWith(JINJA2_HEADER)) {
+        const h = parseJinjaHeader(text);
+        text = h.text;
+        over = { ...over, ...h.overrides };
+      }
+      if (!over && !hasTemplate(text)) return text;
+      return compiled(text, mode, over).render(vars);
     } catch (e) {
       throw templateError(e, template, source);
     }
@@ -237,15 +315,19 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
       if (!hasTemplate(value)) return value;
       const m = SINGLE_EXPR.exec(value);
       if (m && !m[1]!.includes('}}') && !m[1]!.includes('{{')) {
+        let v: unknown;
         try {
-          return evaluateMode(m[1]!, vars, source, 'ansible');
+          v = evaluateMode(m[1]!, vars, source, 'ansible');
         } catch (e) {
           // Keep the message about the text the user wrote, not the wrapped expression.
           if (e instanceof ObiamError && e.code === 'E_TEMPLATE') throw templateError(e.cause, value, source);
           throw e;
         }
+        // Ansible 2.14 hands a lone variable holding a number, bool or None back as it is.
+        if (/^\w+$/.test(m[1]!) && m[1]! in vars && (v === null || typeof v === 'number' || typeof v === 'boolean')) return v;
+        return typeof v === 'string' && keptText.has(v) ? v : nativeValue(v);
       }
-      return render(value, vars, source);
+      return nativeFromText(render(value, vars, source));
     }
     if (Array.isArray(value)) return value.map((v) => renderPlain(v, vars, source));
     if (isMapping(value)) {
@@ -286,6 +368,19 @@ export function createTemplater(opts: TemplaterOptions = {}): Templater {
   return { render, renderValue, evaluate, evalConditions };
 }
 
+/**
+ * What one `{{ expr }}` gives with jinja2_native off, as in Ansible 2.14: the text of the value, turned
+ * back into a list, dict or bool when it spells one (lists, dicts and bools therefore keep their value);
+ * a number becomes its text, None the empty string.
+ */
+function nativeValue(v: unknown): unknown {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean' || Array.isArray(v) || isMapping(v)) return v;
+  if (typeof v === 'string') return nativeFromText(v);
+  if (v instanceof UnsafeText) return v;
+  return nativeFromText(pyStr(v));
+}
+
 /** A deep copy of a value's lists and dicts (callers may mutate results), vaulted values decrypted. */
 function plain(v: unknown, resolve: (v: unknown) => unknown): unknown {
   const r = resolve(v);
@@ -310,7 +405,9 @@ function rootCause(e: unknown): unknown {
 }
 
 /** Maps whatever rendering threw to one ObiamError E_TEMPLATE naming the source, line and the undefined name. */
-function templateError(e: unknown, template: string, source?: SourceLocation | string): ObiamError {
+function templateError(e: unknown, written: string, source?: SourceLocation | string): ObiamError {
+  // Messages name what the user wrote: an expression wrapped to capture its value (`{{ (x) | dump }}`) is shown bare.
+  const template = WRAPPED.exec(written)?.[1] ?? written;
   const cause = rootCause(e);
   if (cause instanceof ObiamError && cause.code !== 'E_TEMPLATE') return cause; // vault, etc.
   let msg: string;
@@ -345,6 +442,8 @@ function templateError(e: unknown, template: string, source?: SourceLocation | s
     cause,
   });
 }
+
+const WRAPPED = /^\{\{ \(([\s\S]*)\) \| (?:dump|__capture) \}\}$/;
 
 function lineOf(e: unknown): number | undefined {
   let cur = e;

@@ -91,6 +91,22 @@ function regexTest(value: unknown, pattern: unknown, args: unknown[], matchType:
   return re.test(String(value));
 }
 
+/** Ansible's uri tests over urlparse(): any text is a uri (of the given schemes), a url needs a netloc or file:. */
+function uriTest(v: unknown, schemes: unknown, kind: 'uri' | 'url'): boolean {
+  if (typeof v !== 'string') return false;
+  const m = /^([a-z][a-z0-9+.-]*):(\/\/([^/?#]*))?/i.exec(v);
+  const scheme = m ? m[1]!.toLowerCase() : '';
+  if (Array.isArray(schemes) && schemes.length > 0 && !schemes.map(String).includes(scheme)) return false;
+  return kind === 'uri' || !!m?.[3] || scheme === 'file';
+}
+
+function seqOf(v: unknown, test: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return [...v];
+  if (isMapping(v)) return Object.keys(v);
+  throw new TestError(`The '${test}' test expects a list, got ${pyType(v)}`);
+}
+
 /** Tests that look at an undefined value themselves (the rest raise "'x' is undefined"). */
 export const UNDEFINED_AWARE_TESTS = new Set(['defined', 'undefined']);
 
@@ -98,6 +114,8 @@ export const TESTS: Record<string, TestFn> = {
   defined: (v) => !isUndefined(v) && v !== undefined,
   undefined: (v) => isUndefined(v) || v === undefined,
   none: (v) => v === null,
+  true: (v) => v === true,
+  false: (v) => v === false,
   succeeded: (v) => !failed(v),
   unreachable: (v) => pyBool(result(v, 'unreachable').unreachable ?? false),
   reachable: (v) => !pyBool(result(v, 'unreachable').unreachable ?? false),
@@ -151,6 +169,46 @@ export const TESTS: Record<string, TestFn> = {
     }
   },
   abs: (v) => path.posix.isAbsolute(String(v)),
+  same_file: (a, b) => {
+    try {
+      const x = statSync(String(a));
+      const y = statSync(String(b));
+      return x.dev === y.dev && x.ino === y.ino;
+    } catch {
+      return false;
+    }
+  },
+  // os.path.ismount: a directory whose device differs from its parent's (or the root itself).
+  mount: (v) => {
+    try {
+      const p = path.resolve(String(v));
+      const st = lstatSync(p);
+      if (!st.isDirectory()) return false;
+      const parent = lstatSync(path.join(p, '..'));
+      return st.dev !== parent.dev || st.ino === parent.ino;
+    } catch {
+      return false;
+    }
+  },
+  link_exists: (v) => {
+    try {
+      lstatSync(String(v));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  // Ansible's uri tests: urlparse() with a scheme (and for `url` a netloc, `urn` the urn: scheme).
+  uri: (v, schemes) => uriTest(v, schemes, 'uri'),
+  url: (v, schemes) => uriTest(v, schemes, 'url'),
+  urn: (v) => uriTest(v, ['urn'], 'uri'),
+  nan: (v) => typeof v === 'number' && Number.isNaN(v),
+  // Python's any()/all() over a list (Jinja's `all`/`any` tests from Ansible's mathstuff).
+  any: (v) => seqOf(v, 'any').some((x) => pyBool(x)),
+  all: (v) => seqOf(v, 'all').every((x) => pyBool(x)),
+  started: (v) => pyBool(result(v, 'started').started ?? true),
+  // A string or AnsibleVaultEncryptedUnicode holding an encrypted vault payload.
+  vault_encrypted: (v) => (v !== null && typeof v === 'object' && v.constructor?.name === 'VaultedValue') || (typeof v === 'string' && v.startsWith('$ANSIBLE_VAULT;')),
 };
 TESTS.success = TESTS.succeeded!;
 TESTS.failure = TESTS.failed!;
@@ -164,3 +222,14 @@ TESTS['<='] = TESTS.le!;
 TESTS['>'] = TESTS.gt!;
 TESTS['>='] = TESTS.ge!;
 TESTS.sameas = (a, b) => a === b;
+TESTS.successful = TESTS.succeeded!;
+TESTS.issubset = TESTS.subset!;
+TESTS.issuperset = TESTS.superset!;
+TESTS.is_dir = TESTS.directory!;
+TESTS.is_file = TESTS.file!;
+TESTS.is_link = TESTS.link!;
+TESTS.is_abs = TESTS.abs!;
+TESTS.is_mount = TESTS.mount!;
+TESTS.is_same_file = TESTS.same_file!;
+TESTS.isnan = TESTS.nan!;
+

@@ -104,19 +104,33 @@ describe('Jinja semantics on nunjucks', () => {
 
 describe('renderValue / evaluate / evalConditions', () => {
   const v = { l: [1, 2], d: { a: 1 }, n: 5, b: false, s: 'txt' };
-  it('keeps native types for a single expression', () => {
+  it('gives values as Ansible 2.14 does with jinja2_native off', () => {
     expect(t.renderValue('{{ l }}', v)).toEqual([1, 2]);
     expect(t.renderValue('{{ d }}', v)).toEqual({ a: 1 });
-    expect(t.renderValue('{{ n + 1 }}', v)).toBe(6);
+    // a lone variable keeps its number/bool; any other expression's number is text
+    expect(t.renderValue('{{ n }}', v)).toBe(5);
+    expect(t.renderValue('{{ n + 1 }}', v)).toBe('6');
     expect(t.renderValue('{{ b }}', v)).toBe(false);
-    expect(t.renderValue('{{ none }}', v)).toBeNull();
+    expect(t.renderValue('{{ none }}', v)).toBe('');
     expect(t.renderValue('n={{ n }}', v)).toBe('n=5');
-    expect(t.renderValue({ k: ['{{ s }}', 3, '{{ l | length }}'] }, v)).toEqual({ k: ['txt', 3, 2] });
+    expect(t.renderValue({ k: ['{{ s }}', 3, '{{ l | length }}'] }, v)).toEqual({ k: ['txt', 3, '2'] });
+    // text that spells a list, dict or bool becomes one (ast.literal_eval)
+    expect(t.renderValue(`{{ "[1, 'a', None]" }}`, v)).toEqual([1, 'a', null]);
+    expect(t.renderValue('[{{ n }}, {{ n + 1 }}]', v)).toEqual([5, 6]);
+    expect(t.renderValue("{{ 'True' }}", v)).toBe(true);
+    expect(t.renderValue("{{ '{\"a\": 1}' }}", v)).toEqual({ a: 1 });
+    expect(t.renderValue("{{ '[not, a literal' }}", v)).toBe('[not, a literal');
+    expect(t.renderValue("{{ '1' }}", v)).toBe('1');
   });
   it('returns copies, not the caller variables', () => {
     const out = t.renderValue('{{ d }}', v) as Record<string, unknown>;
     out.a = 2;
     expect(v.d.a).toBe(1);
+  });
+  it('names the expression, not the wrapper a module put around it', () => {
+    const m = err(() => t.render('{{ (missing is is_dir) | dump }}', v)).message;
+    expect(m).toContain('in "missing is is_dir"');
+    expect(m).not.toContain('dump');
   });
   it('names the written text when a single expression fails', () => {
     expect(err(() => t.renderValue('{{ missing }}', v, "variable 'x'")).message).toBe(`variable 'x': 'missing' is undefined in "{{ missing }}"`);
