@@ -97,11 +97,11 @@ function delta(ms: number): string {
 
 const lines = (s: string): string[] => (s === '' ? [] : s.split('\n'));
 
-/** The script that tells whether the creates/removes guards let the command run (exit 0: run it). */
-function guardScript(args: CommandLikeArgs): string | undefined {
+/** The script that tells whether the creates/removes guards let the command run (81: creates exists, 82: removes is missing). */
+function guardScript(args: CommandLikeArgs, skip: (code: 81 | 82) => string = (code) => `exit ${code}`): string | undefined {
   const parts: string[] = [];
-  if (args.creates !== undefined) parts.push(`for f in ${globWord(args.creates)}; do [ -e "$f" ] && exit 1; done`);
-  if (args.removes !== undefined) parts.push(`__obr_g=; for f in ${globWord(args.removes)}; do [ -e "$f" ] && __obr_g=1 && break; done; [ -n "$__obr_g" ] || exit 2`);
+  if (args.creates !== undefined) parts.push(`for f in ${globWord(args.creates)}; do [ -e "$f" ] && ${skip(81)}; done`);
+  if (args.removes !== undefined) parts.push(`__obr_g=; for f in ${globWord(args.removes)}; do [ -e "$f" ] && __obr_g=1 && break; done; [ -n "$__obr_g" ] || ${skip(82)}`);
   return parts.length ? parts.join('\n') : undefined;
 }
 
@@ -123,8 +123,8 @@ export async function runCommandLike(args: CommandLikeArgs, ctx: ModuleContext, 
   if (ctx.check) {
     if (guard !== undefined) {
       const probe = await ctx.conn.exec(`${guard}\nexit 0`, execOpts);
-      if (probe.exitCode === 1) return skipped(args, shown, 'creates');
-      if (probe.exitCode === 2) return skipped(args, shown, 'removes');
+      if (probe.exitCode === 81 && args.creates !== undefined) return skipped(args, shown, 'creates');
+      if (probe.exitCode === 82 && args.removes !== undefined) return skipped(args, shown, 'removes');
     }
     // With creates/removes the outcome is known (it would run and change); otherwise nothing can be said.
     return guard !== undefined
@@ -134,13 +134,13 @@ export async function runCommandLike(args: CommandLikeArgs, ctx: ModuleContext, 
   // The guard goes in the command's own request (one round trip): a skip is told by a nonce on stdout
   // the command cannot know, printed instead of running it.
   const nonce = guard !== undefined ? `OBR-SKIP-${randomBytes(9).toString('hex')}` : '';
-  const lead = guard !== undefined ? `${guard.replace(/exit ([12])/g, `{ printf '%s $1' ${shq(nonce)}; exit 0; }`)}\n` : '';
+  const lead = guard !== undefined ? `${guardScript(args, (code) => `{ printf '%s ${code}' ${shq(nonce)}; exit 0; }`)}\n` : '';
   const body = program !== undefined ? `command -v ${shq(program)} >/dev/null 2>&1 && exec ${script}\n${script}` : script;
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
   const started = new Date();
   const r = await ctx.conn.exec(lead + body, { ...execOpts, stdin });
-  if (guard !== undefined && r.exitCode === 0 && r.stdout.startsWith(nonce + ' ') && r.stdout.length === nonce.length + 2) {
-    return skipped(args, shown, r.stdout.endsWith('1') ? 'creates' : 'removes');
+  if (guard !== undefined && r.exitCode === 0 && r.stdout.startsWith(nonce + ' ') && r.stdout.length === nonce.length + 3) {
+    return skipped(args, shown, r.stdout.endsWith('81') ? 'creates' : 'removes');
   }
   const ended = new Date();
   const strip = args.strip_empty_ends !== false;

@@ -52,6 +52,12 @@ describe('command', () => {
     expect(scripts).toHaveLength(3);
   });
 
+  it('check mode: a guard whose chdir fails is not taken for a skip', async () => {
+    const ctx = await localContext({ check: true });
+    const r = await commandModule.run({ _raw_params: 'touch b', chdir: '/nonexistent-obr-dir', creates: 'b' }, ctx);
+    expect(r).toMatchObject({ changed: true, msg: 'Command would have run if not in check mode' });
+  });
+
   it('a program that does not exist fails with the shell\'s message and rc 127', async () => {
     const ctx = await localContext();
     const r = await commandModule.run({ argv: ['obr-no-such-program', 'x'] }, ctx);
