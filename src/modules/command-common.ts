@@ -114,8 +114,7 @@ function skipped(args: CommandLikeArgs, shown: unknown, key: 'creates' | 'remove
 
 /**
  * Runs `script` unless creates/removes say it is not needed; `shown` is the `cmd` field of the result.
- * `program` (command, not shell) is the first word: the script then `exec`s it when the shell finds it,
- * which saves the host one fork per command task.
+ * `program` is the first word of `script`: the transport may `exec` it (one fork less on the host).
  */
 export async function runCommandLike(args: CommandLikeArgs, ctx: ModuleContext, script: string, shown: unknown, program?: string): Promise<ModuleResult> {
   const execOpts = { cwd: args.chdir, env: ctx.environment, become: ctx.become };
@@ -135,10 +134,9 @@ export async function runCommandLike(args: CommandLikeArgs, ctx: ModuleContext, 
   // the command cannot know, printed instead of running it.
   const nonce = guard !== undefined ? `OBR-SKIP-${randomBytes(9).toString('hex')}` : '';
   const lead = guard !== undefined ? `${guardScript(args, (code) => `{ printf '%s ${code}' ${shq(nonce)}; exit 0; }`)}\n` : '';
-  const body = program !== undefined ? `command -v ${shq(program)} >/dev/null 2>&1 && exec ${script}\n${script}` : script;
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
   const started = new Date();
-  const r = await ctx.conn.exec(lead + body, { ...execOpts, stdin });
+  const r = await ctx.conn.exec(lead + script, { ...execOpts, stdin, ...(program !== undefined ? { execTail: { program, command: script } } : {}) });
   if (guard !== undefined && r.exitCode === 0 && r.stdout.startsWith(nonce + ' ') && r.stdout.length === nonce.length + 3) {
     return skipped(args, shown, r.stdout.endsWith('81') ? 'creates' : 'removes');
   }
