@@ -1,7 +1,10 @@
 // `obiam-run lab up|status|down`: real, isolated SSH hosts on this machine for trying playbooks and tests.
 import { Command, Option } from 'commander';
 import { EXIT, ObiamError } from '../errors.js';
-import { labDown, labStatus, labUp, type LabLatency } from '../lab/lab.js';
+import type { LabLatency } from '../lab/lab.js';
+
+// The lab's code (namespaces, hosts, relays) loads only when a lab command runs: not on a playbook's start.
+const labModule = (): Promise<typeof import('../lab/lab.js')> => import('../lab/lab.js');
 import { parseLatency } from '../lab/latency-relay.js';
 import { LAB_PRODUCTS, type LabProduct } from '../lab/inventory.js';
 import { DEFAULT_LAB, parseWith, planLab } from '../lab/plan.js';
@@ -67,7 +70,7 @@ export function labCommand(ctx: LabCommandContext): Command {
     .action(async (o: UpOptions) => {
       const started = Date.now();
       const latency = parseLatencyOptions(o.latency);
-      const info = await labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true, latency, product: o.product });
+      const info = await (await labModule()).labUp({ name: o.name, hosts: parseHosts(o.hosts), with: parseWith(o.with), systemd: o.systemd === true, latency, product: o.product });
       if (info.reclaimed) ctx.err(`warning: removed ${info.reclaimed.length} empty namespaces/links a killed run of lab '${info.name}' left (${info.reclaimed.join(', ')})\n`);
       ctx.out(
         info.alreadyUp
@@ -92,7 +95,7 @@ export function labCommand(ctx: LabCommandContext): Command {
     .description('list labs and whether each host is alive')
     .option('--name <name>', 'only this lab')
     .action(async (o: { name?: string }) => {
-      const labs = await labStatus({ name: o.name });
+      const labs = await (await labModule()).labStatus({ name: o.name });
       if (labs.length === 0) ctx.out('no labs\n');
       for (const l of labs) {
         const up = Object.values(l.alive).filter(Boolean).length;
@@ -121,7 +124,7 @@ export function labCommand(ctx: LabCommandContext): Command {
     .description('stop a lab and remove everything it created')
     .addOption(nameOpt())
     .action(async (o: { name: string }) => {
-      const r = await labDown({ name: o.name });
+      const r = await (await labModule()).labDown({ name: o.name });
       ctx.out(`lab '${o.name}' down: removed ${r.removed.length} resources\n`);
       if (r.leftovers.length > 0) {
         throw new ObiamError('E_LAB_LEFTOVERS', `lab '${o.name}' left: ${r.leftovers.join(', ')}`, {

@@ -1,21 +1,117 @@
 // ajv-backed checks for keyword values and module arguments, mapped to one clear message per
 // problem: the file:line:col of the key or value, what is allowed, and "did you mean" for typos.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvT, ErrorObject, ValidateFunction } from 'ajv';
 import { EXIT, ObiamError } from '../errors.js';
 import type { JsonSchema, ModuleDef } from '../modules/types.js';
 import { didYouMean } from './did-you-mean.js';
 import type { LoadedYaml, YamlPath } from './yaml.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+// ajv (about 60 files, and a code generation per schema) is loaded only when a value does not pass
+// the quick check below: a valid playbook of plain keywords and modules never needs it (start-up time).
+let ajvInstance: AjvT | undefined;
+function ajv(): AjvT {
+  if (!ajvInstance) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajvInstance = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+  }
+  return ajvInstance;
+}
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function compile(schema: JsonSchema): ValidateFunction {
   let fn = compiled.get(schema);
   if (!fn) {
-    fn = ajv.compile(schema);
+    fn = ajv().compile(schema);
     compiled.set(schema, fn);
   }
   return fn;
+}
+
+/** Annotations and the keywords `quickFits` decides itself; any other keyword sends the value to ajv. */
+const QUICK_KEYWORDS = new Set(['type', 'enum', 'anyOf', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'minProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'description', 'title', 'default', 'examples', '$comment']);
+const quickable = new WeakMap<JsonSchema, boolean>();
+
+function isQuickable(schema: JsonSchema): boolean {
+  let q = quickable.get(schema);
+  if (q === undefined) {
+    q = Object.keys(schema).every((k) => QUICK_KEYWORDS.has(k));
+    if (q && schema.properties) q = Object.values(schema.properties as Record<string, JsonSchema>).every((p) => typeof p === 'object' && p !== null && isQuickable(p));
+    if (q && schema.items !== undefined) q = typeof schema.items === 'object' && schema.items !== null && !Array.isArray(schema.items) && isQuickable(schema.items as JsonSchema);
+    if (q && schema.anyOf !== undefined) q = Array.isArray(schema.anyOf) && (schema.anyOf as unknown[]).every((a) => typeof a === 'object' && a !== null && isQuickable(a as JsonSchema));
+    if (q && schema.additionalProperties !== undefined && typeof schema.additionalProperties !== 'boolean') q = isQuickable(schema.additionalProperties as JsonSchema);
+    quickable.set(schema, q);
+  }
+  return q;
+}
+
+const patterns = new Map<string, RegExp>();
+function patternOf(p: string): RegExp {
+  let re = patterns.get(p);
+  if (!re) {
+    try {
+      re = new RegExp(p, 'u');
+    } catch {
+      re = /(?!)/; // never matches: ajv decides (and reports the bad pattern as before)
+    }
+    patterns.set(p, re);
+  }
+  return re;
+}
+
+function typeFits(t: unknown, v: unknown): boolean {
+  switch (t) {
+    case 'string': return typeof v === 'string';
+    case 'boolean': return typeof v === 'boolean';
+    case 'number': return typeof v === 'number' && Number.isFinite(v);
+    case 'integer': return typeof v === 'number' && Number.isInteger(v);
+    case 'null': return v === null;
+    case 'array': return Array.isArray(v);
+    case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
+    default: return false;
+  }
+}
+
+/** A value that plainly fits a schema of the common keywords: true. false means "ask ajv" (it may still fit). */
+export function quickFits(schema: JsonSchema, v: unknown): boolean {
+  if (!isQuickable(schema)) return false;
+  if (schema.type !== undefined && !(Array.isArray(schema.type) ? schema.type.some((t) => typeFits(t, v)) : typeFits(schema.type, v))) return false;
+  if (Array.isArray(schema.enum) && !schema.enum.some((e) => e === v)) return false;
+  if (Array.isArray(schema.anyOf) && !(schema.anyOf as JsonSchema[]).some((a) => quickFits(a, v))) return false;
+  if (typeof v === 'string') {
+    // ajv counts code points and compiles patterns with the u flag.
+    if (typeof schema.minLength === 'number' && [...v].length < schema.minLength) return false;
+    if (typeof schema.maxLength === 'number' && [...v].length > schema.maxLength) return false;
+    if (typeof schema.pattern === 'string' && !patternOf(schema.pattern).test(v)) return false;
+  }
+  if (typeof v === 'number') {
+    if (typeof schema.minimum === 'number' && !(v >= schema.minimum)) return false;
+    if (typeof schema.maximum === 'number' && !(v <= schema.maximum)) return false;
+  }
+  if (Array.isArray(v)) {
+    if (typeof schema.minItems === 'number' && v.length < schema.minItems) return false;
+    if (schema.items !== undefined && !v.every((x) => quickFits(schema.items as JsonSchema, x))) return false;
+  } else if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+    if (typeof schema.minProperties === 'number' && Object.keys(o).length < schema.minProperties) return false;
+    if (Array.isArray(schema.required) && !schema.required.every((k) => Object.prototype.hasOwnProperty.call(o, String(k)))) return false;
+    for (const [k, x] of Object.entries(o)) {
+      const p = Object.prototype.hasOwnProperty.call(props, k) ? props[k] : undefined;
+      if (p !== undefined) {
+        if (!quickFits(p, x)) return false;
+      } else if (schema.additionalProperties === false) return false;
+      else if (typeof schema.additionalProperties === 'object' && !quickFits(schema.additionalProperties as JsonSchema, x)) return false;
+    }
+  }
+  return true;
+}
+
+/** The ajv check, skipped (and ajv never loaded) when the quick check already says the value fits. */
+function fits(schema: JsonSchema, value: unknown): { ok: true } | { ok: false; fn: ValidateFunction } {
+  if (quickFits(schema, value)) return { ok: true };
+  const fn = compile(schema);
+  return fn(value) ? { ok: true } : { ok: false, fn };
 }
 
 /** A value that is (or contains) a Jinja template: its type is only known at run time. */
@@ -80,8 +176,9 @@ export function checkKeywords(data: Record<string, unknown>, keywords: Record<st
   for (const [key, value] of Object.entries(data)) {
     const schema = keywords[key];
     if (!schema || isTemplated(value)) continue;
-    const fn = compile(schema);
-    if (fn(value)) continue;
+    const r = fits(schema, value);
+    if (r.ok) continue;
+    const fn = r.fn;
     // Inside a list or mapping, a templated element may stand for anything: skip those.
     const errs = (fn.errors ?? []).filter((e) => !templatedAlong(value, e.instancePath));
     if (errs.length === 0) continue;
@@ -103,14 +200,15 @@ export function checkKeywords(data: Record<string, unknown>, keywords: Record<st
 /** Does `value` fit `schema`? Templated values (and templated parts) always do: they are known at run time only. */
 export function valueFits(schema: JsonSchema, value: unknown): boolean {
   if (isTemplated(value)) return true;
-  const fn = compile(schema);
-  return fn(value) || (fn.errors ?? []).every((e) => templatedAlong(value, e.instancePath));
+  const r = fits(schema, value);
+  return r.ok || (r.fn.errors ?? []).every((e) => templatedAlong(value, e.instancePath));
 }
 
 /** Validates module arguments; `argsPath` is where the arguments are written (for locations). */
 export function checkModuleArgs(def: ModuleDef, args: Record<string, unknown>, where: Where, argsPath: YamlPath, fromFreeForm: boolean): ObiamError[] {
-  const fn = compile(def.schema);
-  if (fn(args)) return [];
+  const r = fits(def.schema, args);
+  if (r.ok) return [];
+  const fn = r.fn;
   const props = (def.schema.properties ?? {}) as Record<string, JsonSchema>;
   const names = Object.keys(props).filter((n) => !n.startsWith('_'));
   const seen = new Set<string>();

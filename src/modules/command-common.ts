@@ -1,4 +1,5 @@
 // Shared by command and shell: creates/removes guards, check mode, and Ansible's result fields.
+import { randomBytes } from 'node:crypto';
 import type { ModuleContext, ModuleResult } from './types.js';
 import { shq } from './types.js';
 
@@ -96,29 +97,49 @@ function delta(ms: number): string {
 
 const lines = (s: string): string[] => (s === '' ? [] : s.split('\n'));
 
-/** Runs `script` unless creates/removes say it is not needed; `shown` is the `cmd` field of the result. */
-export async function runCommandLike(args: CommandLikeArgs, ctx: ModuleContext, script: string, shown: unknown): Promise<ModuleResult> {
+/** The script that tells whether the creates/removes guards let the command run (81: creates exists, 82: removes is missing). */
+function guardScript(args: CommandLikeArgs, skip: (code: 81 | 82) => string = (code) => `exit ${code}`): string | undefined {
+  const parts: string[] = [];
+  if (args.creates !== undefined) parts.push(`for f in ${globWord(args.creates)}; do [ -e "$f" ] && ${skip(81)}; done`);
+  if (args.removes !== undefined) parts.push(`__obr_g=; for f in ${globWord(args.removes)}; do [ -e "$f" ] && __obr_g=1 && break; done; [ -n "$__obr_g" ] || ${skip(82)}`);
+  return parts.length ? parts.join('\n') : undefined;
+}
+
+function skipped(args: CommandLikeArgs, shown: unknown, key: 'creates' | 'removes'): ModuleResult {
+  const p = args[key]!;
+  const wantExists = key === 'creates';
+  const why = wantExists ? `${p} exists` : `${p} does not exist`;
+  return { changed: false, rc: 0, cmd: shown, stdout: `skipped, since ${why}`, stdout_lines: [`skipped, since ${why}`], stderr: '', stderr_lines: [], msg: `Did not run command since '${p}' ${wantExists ? 'exists' : 'does not exist'}` };
+}
+
+/**
+ * Runs `script` unless creates/removes say it is not needed; `shown` is the `cmd` field of the result.
+ * `program` is the first word of `script`: the transport may `exec` it (one fork less on the host).
+ */
+export async function runCommandLike(args: CommandLikeArgs, ctx: ModuleContext, script: string, shown: unknown, program?: string): Promise<ModuleResult> {
   const execOpts = { cwd: args.chdir, env: ctx.environment, become: ctx.become };
-  for (const [key, wantExists] of [['creates', true], ['removes', false]] as const) {
-    const p = args[key];
-    if (p === undefined) continue;
-    const probe = await ctx.conn.exec(`for f in ${globWord(p)}; do [ -e "$f" ] && exit 0; done; exit 1`, execOpts);
-    const exists = probe.exitCode === 0;
-    if (exists === wantExists) {
-      const why = wantExists ? `${p} exists` : `${p} does not exist`;
-      return { changed: false, rc: 0, cmd: shown, stdout: `skipped, since ${why}`, stdout_lines: [`skipped, since ${why}`], stderr: '', stderr_lines: [], msg: `Did not run command since '${p}' ${wantExists ? 'exists' : 'does not exist'}` };
-    }
-  }
+  const guard = guardScript(args);
   if (ctx.check) {
-    const decided = args.creates !== undefined || args.removes !== undefined;
+    if (guard !== undefined) {
+      const probe = await ctx.conn.exec(`${guard}\nexit 0`, execOpts);
+      if (probe.exitCode === 81 && args.creates !== undefined) return skipped(args, shown, 'creates');
+      if (probe.exitCode === 82 && args.removes !== undefined) return skipped(args, shown, 'removes');
+    }
     // With creates/removes the outcome is known (it would run and change); otherwise nothing can be said.
-    return decided
+    return guard !== undefined
       ? { changed: true, cmd: shown, msg: 'Command would have run if not in check mode' }
       : { changed: false, skipped: true, cmd: shown, msg: 'Command would have run if not in check mode' };
   }
+  // The guard goes in the command's own request (one round trip): a skip is told by a nonce on stdout
+  // the command cannot know, printed instead of running it.
+  const nonce = guard !== undefined ? `OBR-SKIP-${randomBytes(9).toString('hex')}` : '';
+  const lead = guard !== undefined ? `${guardScript(args, (code) => `{ printf '%s ${code}' ${shq(nonce)}; exit 0; }`)}\n` : '';
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
   const started = new Date();
-  const r = await ctx.conn.exec(script, { ...execOpts, stdin });
+  const r = await ctx.conn.exec(lead + script, { ...execOpts, stdin, ...(program !== undefined ? { execTail: { program, command: script } } : {}) });
+  if (guard !== undefined && r.exitCode === 0 && r.stdout.startsWith(nonce + ' ') && r.stdout.length === nonce.length + 3) {
+    return skipped(args, shown, r.stdout.endsWith('81') ? 'creates' : 'removes');
+  }
   const ended = new Date();
   const strip = args.strip_empty_ends !== false;
   const stdout = strip ? r.stdout.replace(/\n+$/, '') : r.stdout;

@@ -32,6 +32,6 @@ export const commandModule: ModuleDef<CommandArgs> = {
       throw new ObiamError('E_COMMAND_ARGS', `command: ${(e as Error).message}`, { exitCode: EXIT.HOST_FAILED });
     }
     if (argv.length === 0) throw new ObiamError('E_COMMAND_ARGS', 'command: no command given', { exitCode: EXIT.HOST_FAILED });
-    return runCommandLike(args, ctx, argv.map(shq).join(' '), argv);
+    return runCommandLike(args, ctx, argv.map(shq).join(' '), argv, argv[0]);
   },
 };

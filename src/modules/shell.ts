@@ -26,6 +26,7 @@ export const shellModule: ModuleDef<ShellArgs> = {
       });
     }
     // The command line goes to its own shell process so it cannot disturb the connection's wrapper script.
-    return runCommandLike(args, ctx, `${shq(args.executable ?? '/bin/sh')} -c ${shq(line)}`, line);
+    const sh = args.executable ?? '/bin/sh';
+    return runCommandLike(args, ctx, `${shq(sh)} -c ${shq(line)}`, line, sh);
   },
 };

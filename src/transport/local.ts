@@ -9,6 +9,7 @@ import { EXIT, ObiamError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { BecomeOptions } from '../types.js';
 import type { Connection, ExecOptions, ExecResult, PutFileOptions, Transport } from './types.js';
+import { withExecTail } from './remote-shell.js';
 
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -49,7 +50,7 @@ class LocalConnection implements Connection {
 
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const start = Date.now();
-    const { cmd, args, stdinPrefix } = becomeArgv(opts.become, buildLocalScript(script, opts));
+    const { cmd, args, stdinPrefix } = becomeArgv(opts.become, buildLocalScript(withExecTail(script, opts.execTail), opts));
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];

@@ -61,6 +61,16 @@ export interface RawResult {
   becomeWrongPassword: boolean;
 }
 
+/**
+ * `script` with its final simple command `command` exec'd when the shell finds `program` (a builtin
+ * test); a missing program still gets the shell's own `not found` message and rc 127.
+ */
+export function withExecTail(script: string, tail: { program: string; command: string } | undefined): string {
+  if (!tail || !script.endsWith(tail.command)) return script;
+  const head = script.slice(0, script.length - tail.command.length);
+  return `${head}command -v ${sq(tail.program)} >/dev/null 2>&1 && exec ${tail.command}\n${tail.command}`;
+}
+
 /** Single-quotes a string for POSIX sh. */
 export function sq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;

@@ -12,7 +12,7 @@ import type { BecomeOptions } from '../types.js';
 import { BULK_MIN_BYTES, bulkSshEnabled, bulkTarget, bulkUpload, type BulkTarget } from './bulk-ssh.js';
 import { DEFAULT_KNOWN_HOSTS, expandHome } from './known-hosts.js';
 import { MAX_STARTUPS_HINT, systemLimitError } from './limits.js';
-import { RemoteShell, buildKillScript, buildScript, sq, type RawResult, type ShellRequest, type ShellStream, type SudoSpec } from './remote-shell.js';
+import { RemoteShell, buildKillScript, withExecTail, buildScript, sq, type RawResult, type ShellRequest, type ShellStream, type SudoSpec } from './remote-shell.js';
 import { connectHop, retryable, type HopParams } from './ssh-connect.js';
 import { loadSshConfig, resolveTarget, type ResolvedTarget } from './ssh-config.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutFileOptions, Transport } from './types.js';
@@ -478,7 +478,7 @@ class SshConnection implements Connection {
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const sudo = this.sudoFor(opts.become);
     const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
-    const r = await this.run({ script, cwd: opts.cwd, env: opts.env, stdin, timeoutMs: opts.timeoutMs, sudo, engine: opts.engineScript });
+    const r = await this.run({ script: withExecTail(script, opts.execTail), cwd: opts.cwd, env: opts.env, stdin, timeoutMs: opts.timeoutMs, sudo, engine: opts.engineScript });
     this.checkBecome(sudo, r);
     // Decode once, after all chunks arrived: a multi-byte character split across packets stays whole.
     return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), exitCode: r.exitCode, durationMs: r.durationMs, timedOut: r.timedOut };

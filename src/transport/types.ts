@@ -19,6 +19,11 @@ export interface ExecOptions {
    * so it may run in the remote shell itself, without a subshell.
    */
   engineScript?: 'read' | 'write';
+  /**
+   * The script ends with `command`, one simple command that runs `program`: the transport may `exec` it
+   * when the shell finds the program (the request's subshell becomes the program: one fork less).
+   */
+  execTail?: { program: string; command: string };
 }
 
 export interface ExecResult {

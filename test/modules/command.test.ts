@@ -33,6 +33,39 @@ describe('command', () => {
     expect((await commandModule.run(args, ctx)).changed).toBe(false);
   });
 
+  it('runs the creates/removes guard and the command in one request, and a skip is not confused with output', async () => {
+    const dir = tmp();
+    const ctx = await localContext();
+    const scripts: string[] = [];
+    const exec = ctx.conn.exec.bind(ctx.conn);
+    ctx.conn.exec = (script, opts) => {
+      scripts.push(script);
+      return exec(script, opts);
+    };
+    const args = { argv: ['sh', '-c', 'echo made >m; echo out'], chdir: dir, creates: 'm', removes: `${dir}/*` };
+    writeFileSync(path.join(dir, 'x'), 'x');
+    expect(await commandModule.run(args, ctx)).toMatchObject({ changed: true, stdout: 'out' });
+    expect(scripts).toHaveLength(1);
+    expect(await commandModule.run(args, ctx)).toMatchObject({ changed: false, stdout: 'skipped, since m exists' });
+    const gone = { argv: ['true'], removes: path.join(dir, 'none') };
+    expect(await commandModule.run(gone, ctx)).toMatchObject({ changed: false, msg: `Did not run command since '${path.join(dir, 'none')}' does not exist` });
+    expect(scripts).toHaveLength(3);
+  });
+
+  it('check mode: a guard whose chdir fails is not taken for a skip', async () => {
+    const ctx = await localContext({ check: true });
+    const r = await commandModule.run({ _raw_params: 'touch b', chdir: '/nonexistent-obr-dir', creates: 'b' }, ctx);
+    expect(r).toMatchObject({ changed: true, msg: 'Command would have run if not in check mode' });
+  });
+
+  it('a program that does not exist fails with the shell\'s message and rc 127', async () => {
+    const ctx = await localContext();
+    const r = await commandModule.run({ argv: ['obr-no-such-program', 'x'] }, ctx);
+    expect(r).toMatchObject({ failed: true, rc: 127 });
+    expect(r.stderr).toMatch(/obr-no-such-program: (command )?not found/);
+    expect(r.stderr).not.toMatch(/exec/);
+  });
+
   it('does not expand shell syntax', async () => {
     const ctx = await localContext();
     const r = await commandModule.run({ _raw_params: 'echo $HOME "a b" | wc' }, ctx);
