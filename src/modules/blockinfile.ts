@@ -4,7 +4,7 @@
 import { pyRegex } from '../vars/regex.js';
 import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './remote-file.js';
+import type { ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 
 export interface BlockinfileArgs {

@@ -6,32 +6,8 @@ import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
-import {
-  absentStat,
-  asText,
-  attrScript,
-  attrsDiffer,
-  checkMode,
-  contentDiff,
-  fetchForDiff,
-  fileError,
-  installFile,
-  installIfAbsent,
-  installResult,
-  mustExec,
-  octal4,
-  parseProbe,
-  probe,
-  probeLine,
-  PROBE_FUNCTION,
-  resolveMode,
-  sha1,
-  stateFields,
-  TEXT_LIMIT,
-  type InstallOptions,
-  type ModeArg,
-  type RemoteStat,
-} from './remote-file.js';
+import { absentStat, asText, contentDiff, fetchForDiff, fileError, installFile, installIfAbsent, installResult, mustExec, parseProbe, probe, probeLine, PROBE_FUNCTION, sha1, stateFields, TEXT_LIMIT, type InstallOptions, type RemoteStat } from './remote-file.js';
+import { attrScript, attrsDiffer, checkMode, octal4, resolveMode, type ModeArg } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 
 export interface CopyArgs {

@@ -4,25 +4,8 @@
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import { ATTR_PROPS } from './copy.js';
-import {
-  absentStat,
-  attrScript,
-  attrsDiffer,
-  checkMode,
-  mustExec,
-  mustSucceed,
-  exactMode,
-  octal4,
-  parseProbe,
-  probe,
-  probeLine,
-  PROBE_FUNCTION,
-  resolveMode,
-  stateFields,
-  type IfAbsent,
-  type ModeArg,
-  type RemoteStat,
-} from './remote-file.js';
+import { absentStat, mustExec, mustSucceed, parseProbe, probe, probeLine, PROBE_FUNCTION, stateFields, type IfAbsent, type RemoteStat } from './remote-file.js';
+import { attrScript, attrsDiffer, checkMode, exactMode, octal4, resolveMode, type ModeArg } from './lib/file-attrs.js';
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
 
 type FileState = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import { pyExpand, pyRegex } from '../vars/regex.js';
 import { ATTR_PROPS, attrDiff, setAttrs } from './copy.js';
-import { attrsDiffer, checkMode, contentDiff, fileError, installFile, probe, resolveMode, stateFields, TEXT_LIMIT, type ModeArg } from './remote-file.js';
+import { contentDiff, fileError, installFile, probe, stateFields, TEXT_LIMIT } from './remote-file.js';
+import { attrsDiffer, checkMode, resolveMode, type ModeArg } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 
 export interface LineinfileArgs {

@@ -4,7 +4,8 @@ import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ATTR_PROPS, payloadOf, putContent } from './copy.js';
-import { checkMode, fileError, type ModeArg } from './remote-file.js';
+import { fileError } from './remote-file.js';
+import { checkMode, type ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 
 export interface TemplateArgs {

@@ -10,7 +10,7 @@ import type * as SmolToml from 'smol-toml';
 import { ObiamError, EXIT } from '../errors.js';
 import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './remote-file.js';
+import type { ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef, ModuleResult } from './types.js';
 
 // Loaded at the first TOML edit, not at start-up: most runs edit no TOML.

@@ -9,7 +9,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ATTR_PROPS } from './copy.js';
-import { attrScript, checkMode, fileError, PROBE_FUNCTION, parseProbe, probeLine, resolveMode, type ModeArg } from './remote-file.js';
+import { fileError, PROBE_FUNCTION, parseProbe, probeLine } from './remote-file.js';
+import { attrScript, checkMode, resolveMode, type ModeArg } from './lib/file-attrs.js';
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
 import { uploadProgress } from './progress.js';
 

@@ -9,7 +9,7 @@ import type { Document, Element, Node as XNode } from '@xmldom/xmldom';
 import type * as XPath from 'xpath';
 import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './remote-file.js';
+import type { ModeArg } from './lib/file-attrs.js';
 import { mapSource, spliceSource } from './xml-source.js';
 import type { ModuleDef, ModuleResult } from './types.js';
 
