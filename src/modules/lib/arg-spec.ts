@@ -26,21 +26,21 @@ interface OptExtra<T, R extends boolean> {
 const opt = <T, R extends boolean>(schema: JsonSchema, x: OptExtra<T, R> = {}): Opt<T, R> => ({ schema, ...x });
 
 /** A non-empty string (names, paths). */
-export const str = <R extends boolean = false>(x?: OptExtra<string, R>) => opt<string, R>({ type: 'string', minLength: 1 }, x);
+export const str = <const R extends boolean = false>(x?: OptExtra<string, R>) => opt<string, R>({ type: 'string', minLength: 1 }, x);
 /** Any string, the empty one too. */
-export const text = <R extends boolean = false>(x?: OptExtra<string, R>) => opt<string, R>({ type: 'string' }, x);
-export const bool = <R extends boolean = false>(x?: OptExtra<boolean, R>) => opt<boolean, R>({ type: 'boolean' }, x);
-export const int = <R extends boolean = false>(x?: OptExtra<number, R> & { minimum?: number }) => {
+export const text = <const R extends boolean = false>(x?: OptExtra<string, R>) => opt<string, R>({ type: 'string' }, x);
+export const bool = <const R extends boolean = false>(x?: OptExtra<boolean, R>) => opt<boolean, R>({ type: 'boolean' }, x);
+export const int = <const R extends boolean = false>(x?: OptExtra<number, R> & { minimum?: number }) => {
   const { minimum, ...rest } = x ?? {};
   return opt<number, R>({ type: 'integer', ...(minimum !== undefined ? { minimum } : {}) }, rest);
 };
 /** One of the choices (an enum in the schema, a union in the type). */
-export const choice = <const C extends readonly (string | number | boolean)[], R extends boolean = false>(choices: C, x?: OptExtra<C[number], R>) =>
+export const choice = <const C extends readonly (string | number | boolean)[], const R extends boolean = false>(choices: C, x?: OptExtra<C[number], R>) =>
   opt<C[number], R>({ enum: [...choices] }, x);
 /** A permission mode: octal integer or octal/symbolic string. */
-export const mode = <R extends boolean = false>(x?: OptExtra<ModeArg, R>) => opt<ModeArg, R>(MODE_SCHEMA, x);
+export const mode = <const R extends boolean = false>(x?: OptExtra<ModeArg, R>) => opt<ModeArg, R>(MODE_SCHEMA, x);
 /** Any other shape: the schema given as is, the type named by the caller. */
-export const raw = <T, R extends boolean = false>(schema: JsonSchema, x?: OptExtra<T, R>) => opt<T, R>(schema, x);
+export const raw = <T, const R extends boolean = false>(schema: JsonSchema, x?: OptExtra<T, R>) => opt<T, R>(schema, x);
 
 export type Options = Record<string, Opt<any, boolean>>;
 
