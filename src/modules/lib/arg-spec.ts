@@ -42,6 +42,9 @@ export const mode = <const R extends boolean = false>(x?: OptExtra<ModeArg, R>) 
 /** Any other shape: the schema given as is, the type named by the caller. */
 export const raw = <T, const R extends boolean = false>(schema: JsonSchema, x?: OptExtra<T, R>) => opt<T, R>(schema, x);
 
+/** mode/owner/group, the file attributes of lib/file-attrs.ts, as options to spread into a spec. */
+export const attrOptions = () => ({ mode: mode(), owner: str(), group: str() });
+
 export type Options = Record<string, Opt<any, boolean>>;
 
 type TypeOf<O> = O extends Opt<infer T, boolean> ? T : never;
