@@ -5,9 +5,9 @@
 import { EXIT, ObiamError } from '../../errors.js';
 import type { ModuleContext, ModuleResult } from '../types.js';
 
-/** Ansible's failed result: `extra` carries the module's return values (path, rc ...). */
+/** Ansible's failed result: `extra` carries the module's return values (path, rc, changed: true after a partial change). */
 export function fail(msg: unknown, extra: Record<string, unknown> = {}): ModuleResult {
-  return { changed: false, failed: true, msg, ...extra };
+  return { changed: false, ...extra, failed: true, msg };
 }
 
 /** A failure on the host found below `run` (a read, a write, bad content): thrown, reported as fail(). */
