@@ -6,6 +6,7 @@ import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
 import type { ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 export interface BlockinfileArgs {
   path?: string;
@@ -121,8 +122,8 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
   },
   async run(args, ctx) {
     const p = args.path ?? args.dest ?? args.destfile ?? args.name;
-    if (!p) return { changed: false, failed: true, msg: 'path is required' };
-    if (args.insertafter !== undefined && args.insertbefore !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: insertbefore|insertafter' };
+    if (!p) return fail('path is required');
+    if (args.insertafter !== undefined && args.insertbefore !== undefined) return fail('parameters are mutually exclusive: insertbefore|insertafter');
     const present = (args.state ?? 'present') === 'present';
     const e: BlockEdit = {
       block: args.block ?? args.content ?? '',
@@ -138,7 +139,7 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
       try {
         pyRegex(v);
       } catch (x) {
-        return { changed: false, failed: true, msg: `invalid insertafter/insertbefore '${v}': ${(x as Error).message}` };
+        return fail(`invalid insertafter/insertbefore '${v}': ${(x as Error).message}`);
       }
     }
     return editRemoteText(
@@ -151,7 +152,7 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
         mode: args.mode,
         owner: args.owner,
         group: args.group,
-        onMissing: () => (present ? { changed: false, failed: true, rc: 257, msg: `Path ${p} does not exist !` } : { changed: false, msg: `File ${p} not present` }),
+        onMissing: () => (present ? fail(`Path ${p} does not exist !`, { rc: 257 }) : { changed: false, msg: `File ${p} not present` }),
       },
       (before, exists) => {
         const after = applyBlock(before, e);
