@@ -1,5 +1,6 @@
 // group: a local group (getent to read; groupadd/groupmod/groupdel to apply).
 import { shq, type ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface GroupArgs {
   name: string;
@@ -35,7 +36,7 @@ export const groupModule: ModuleDef<GroupArgs> = {
     else if (state === 'present' && args.gid !== undefined && gid !== args.gid) cmd = `groupmod -g ${args.gid} ${shq(args.name)}`;
     if (cmd && !ctx.check) {
       const r = await ctx.conn.exec(cmd, { become: ctx.become });
-      if (r.exitCode !== 0) return { changed: false, failed: true, name: args.name, msg: `${cmd.split(' ')[0]} failed: ${r.stderr.trim()}` };
+      if (r.exitCode !== 0) return fail(`${cmd.split(' ')[0]} failed: ${r.stderr.trim()}`, { name: args.name });
     }
     return { changed: cmd !== '', name: args.name, state, gid: args.gid ?? gid };
   },
