@@ -8,6 +8,7 @@ import { ATTR_PROPS, attrDiff, setAttrs } from './copy.js';
 import { contentDiff, fileError, installFile, probe, stateFields, TEXT_LIMIT } from './remote-file.js';
 import { attrsDiffer, checkMode, resolveMode, type ModeArg } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
+import { fail } from './lib/fail.js';
 
 export interface LineinfileArgs {
   path?: string;
@@ -196,10 +197,10 @@ export async function editRemoteText(
   edit: (before: string, exists: boolean) => { after: string; changed: boolean; msg: string; extra?: Record<string, unknown> },
 ): Promise<ModuleResult> {
   const bad = checkMode(o.mode);
-  if (bad) return { changed: false, failed: true, msg: bad };
+  if (bad) return fail(bad);
   const { stats, extra } = await probe(ctx, [{ path: o.path, follow: true, contentMax: TEXT_LIMIT }], realPathScript(o.path));
   const st = stats[0]!;
-  if (st.type === 'directory') return { changed: false, failed: true, rc: 256, msg: `Path ${o.path} is a directory !` };
+  if (st.type === 'directory') return fail(`Path ${o.path} is a directory !`, { rc: 256 });
   if (!st.exists && !o.create) return o.onMissing();
   let raw = st.content;
   if (st.exists && !raw) {
@@ -270,7 +271,7 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
   },
   async run(args, ctx) {
     const p = args.path ?? args.dest ?? args.destfile ?? args.name;
-    if (!p) return { changed: false, failed: true, msg: 'path is required' };
+    if (!p) return fail('path is required');
     const e: LineEdit = {
       regexp: args.regexp ?? args.regex,
       search_string: args.search_string,
@@ -281,21 +282,21 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
       firstmatch: args.firstmatch,
     };
     const state = args.state ?? 'present';
-    if (e.insertafter !== undefined && e.insertbefore !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: insertbefore|insertafter' };
-    if (e.regexp !== undefined && e.search_string !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: regexp|search_string' };
-    if (e.backrefs && e.search_string !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: backrefs|search_string' };
+    if (e.insertafter !== undefined && e.insertbefore !== undefined) return fail('parameters are mutually exclusive: insertbefore|insertafter');
+    if (e.regexp !== undefined && e.search_string !== undefined) return fail('parameters are mutually exclusive: regexp|search_string');
+    if (e.backrefs && e.search_string !== undefined) return fail('parameters are mutually exclusive: backrefs|search_string');
     if (state === 'present') {
-      if (e.backrefs && e.regexp === undefined) return { changed: false, failed: true, msg: 'regexp is required with backrefs=true' };
-      if (e.line === undefined) return { changed: false, failed: true, msg: 'line is required with state=present' };
+      if (e.backrefs && e.regexp === undefined) return fail('regexp is required with backrefs=true');
+      if (e.line === undefined) return fail('line is required with state=present');
     } else if (e.regexp === undefined && e.search_string === undefined && e.line === undefined) {
-      return { changed: false, failed: true, msg: 'one of line, search_string, or regexp is required with state=absent' };
+      return fail('one of line, search_string, or regexp is required with state=absent');
     }
     for (const [k, v] of [['regexp', e.regexp], ['insertafter', e.insertafter], ['insertbefore', e.insertbefore]] as const) {
       if (v === undefined || v === 'EOF' || v === 'BOF') continue;
       try {
         pyRegex(v);
       } catch (x) {
-        return { changed: false, failed: true, msg: `invalid ${k} '${v}': ${(x as Error).message}` };
+        return fail(`invalid ${k} '${v}': ${(x as Error).message}`);
       }
     }
     return editRemoteText(
@@ -309,7 +310,7 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
         owner: args.owner,
         group: args.group,
         onMissing: () =>
-          state === 'present' ? { changed: false, failed: true, rc: 257, msg: `Destination ${p} does not exist !` } : { changed: false, msg: 'file not present' },
+          state === 'present' ? fail(`Destination ${p} does not exist !`, { rc: 257 }) : { changed: false, msg: 'file not present' },
       },
       (before) => {
         const lines = readLines(before);
