@@ -7,6 +7,7 @@ import { ATTR_PROPS, payloadOf, putContent } from './copy.js';
 import { fileError } from './remote-file.js';
 import { checkMode, type ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 export interface TemplateArgs {
   src: string;
@@ -43,8 +44,8 @@ export const templateModule: ModuleDef<TemplateArgs> = {
   },
   async run(args, ctx) {
     const bad = checkMode(args.mode);
-    if (bad) return { changed: false, failed: true, msg: bad };
-    if (args.mode === 'preserve') return { changed: false, failed: true, msg: 'mode=preserve is not supported by template' };
+    if (bad) return fail(bad);
+    if (args.mode === 'preserve') return fail('mode=preserve is not supported by template');
     const src = ctx.findFile('templates', args.src);
     let text: string;
     try {
