@@ -12,6 +12,7 @@ import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
 import type { ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef, ModuleResult } from './types.js';
+import { fail } from './lib/fail.js';
 
 // Loaded at the first TOML edit, not at start-up: most runs edit no TOML.
 const requireHere = createRequire(import.meta.url);
@@ -540,7 +541,7 @@ export const tomlModule: ModuleDef<TomlArgs> = {
           mode: args.mode,
           owner: args.owner,
           group: args.group,
-          onMissing: (): ModuleResult => ({ changed: false, failed: true, msg: `The TOML file ${args.path} does not exist.` }),
+          onMissing: (): ModuleResult => (fail(`The TOML file ${args.path} does not exist.`)),
         },
         (before) => {
           const r = editToml(before, edits, args.path, hosts);
