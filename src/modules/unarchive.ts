@@ -13,6 +13,7 @@ import { fileError, PROBE_FUNCTION, parseProbe, probeLine } from './remote-file.
 import { attrScript, checkMode, resolveMode, type ModeArg } from './lib/file-attrs.js';
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
 import { uploadProgress } from './progress.js';
+import { fail } from './lib/fail.js';
 
 const pexec = promisify(execFile);
 
@@ -126,9 +127,6 @@ export function unarchiveDiffers(members: Member[], kind: Kind, statOut: string,
   return undefined;
 }
 
-function fail(msg: string, extra: Record<string, unknown> = {}): ModuleResult {
-  return { changed: false, failed: true, msg, ...extra };
-}
 
 export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
   name: 'unarchive',
@@ -234,7 +232,7 @@ export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
     ctx.progress?.('unpack', `unpacking ${path.posix.basename(args.src)} (${eff!.length} entries) into ${dest}`);
     const ex = await ctx.conn.exec([`${cmd} || { r=$?; ${local ? `rm -f -- ${shq(archive)}; ` : ''}exit $r; }`, ...(local ? [`rm -f -- ${shq(archive)}`] : []), ...post].join('\n'), { become: ctx.become });
     const extract = { cmd, rc: ex.exitCode, out: ex.stdout, err: ex.stderr };
-    if (ex.exitCode !== 0) return { ...result, changed: false, failed: true, msg: `failed to extract ${args.src} into ${dest}: ${ex.stderr.trim()}`, extract_results: extract };
+    if (ex.exitCode !== 0) return fail(`failed to extract ${args.src} into ${dest}: ${ex.stderr.trim()}`, { ...result, changed: false, extract_results: extract });
     return { ...result, extract_results: extract };
   },
 };
