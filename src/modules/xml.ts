@@ -11,7 +11,8 @@ import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
 import type { ModeArg } from './lib/file-attrs.js';
 import { mapSource, spliceSource } from './xml-source.js';
-import type { ModuleDef, ModuleResult } from './types.js';
+import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 // Loaded at the first XML edit, not at start-up: most runs edit no XML (about 40 ms of every start).
 const requireHere = createRequire(import.meta.url);
@@ -638,7 +639,6 @@ export const xmlModule: ModuleDef<XmlArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    const fail = (msg: string): ModuleResult => ({ changed: false, failed: true, msg });
     try {
       checkEdit(args);
     } catch (e) {
@@ -670,7 +670,7 @@ export const xmlModule: ModuleDef<XmlArgs> = {
       );
       return r;
     } catch (e) {
-      if (e instanceof XmlEditError) return { ...fail(e.message), actions };
+      if (e instanceof XmlEditError) return fail(e.message, { actions });
       throw e;
     }
   },
