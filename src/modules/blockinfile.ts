@@ -2,9 +2,8 @@
 // markers are replaced in place; otherwise the block goes after/before the last line matching
 // insertafter/insertbefore, or at EOF/BOF). Same round trips as lineinfile.
 import { pyRegex } from '../vars/regex.js';
-import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, type ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 import { fail } from './lib/fail.js';
 
