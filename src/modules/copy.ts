@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import { absentStat, asText, contentDiff, fetchForDiff, fileError, installFile, installIfAbsent, installResult, mustExec, parseProbe, probe, probeLine, PROBE_FUNCTION, sha1, stateFields, TEXT_LIMIT, type InstallOptions, type RemoteStat } from './remote-file.js';
-import { attrScript, attrsDiffer, checkMode, octal4, resolveMode, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, attrScript, attrsDiffer, checkMode, MODE_SCHEMA, type ModeArg, octal4, resolveMode } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
 
@@ -27,8 +27,6 @@ export interface CopyArgs {
   local_follow?: boolean;
 }
 
-const modeSchema = { anyOf: [{ type: 'integer', minimum: 0, maximum: 0o7777 }, { type: 'string', minLength: 1 }] };
-export const ATTR_PROPS = { mode: modeSchema, owner: { type: 'string', minLength: 1 }, group: { type: 'string', minLength: 1 } };
 
 /** The new content of one file: bytes in memory or a controller file, with its sha1. */
 export interface Payload {
@@ -280,7 +278,7 @@ export const copyModule: ModuleDef<CopyArgs> = {
       backup: { type: 'boolean' },
       force: { type: 'boolean' },
       remote_src: { type: 'boolean' },
-      directory_mode: modeSchema,
+      directory_mode: MODE_SCHEMA,
       validate: { type: 'string' },
       follow: { type: 'boolean' },
       local_follow: { type: 'boolean' },
