@@ -4,9 +4,9 @@
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import { pyExpand, pyRegex } from '../vars/regex.js';
-import { ATTR_PROPS, attrDiff, setAttrs } from './copy.js';
+import { attrDiff, setAttrs } from './copy.js';
 import { contentDiff, fileError, installFile, probe, stateFields, TEXT_LIMIT } from './remote-file.js';
-import { attrsDiffer, checkMode, resolveMode, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, attrsDiffer, checkMode, type ModeArg, resolveMode } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
 
