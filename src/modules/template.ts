@@ -3,9 +3,9 @@
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { ATTR_PROPS, payloadOf, putContent } from './copy.js';
+import { payloadOf, putContent } from './copy.js';
 import { fileError } from './remote-file.js';
-import { checkMode, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, checkMode, type ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 import { fail } from './lib/fail.js';
 
