@@ -8,9 +8,8 @@ import { createRequire } from 'node:module';
 import type * as TomlPatch from '@decimalturn/toml-patch';
 import type * as SmolToml from 'smol-toml';
 import { ObiamError, EXIT } from '../errors.js';
-import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, type ModeArg } from './lib/file-attrs.js';
 import type { ModuleDef, ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
 
