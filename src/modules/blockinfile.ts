@@ -3,11 +3,12 @@
 // insertafter/insertbefore, or at EOF/BOF). Same round trips as lineinfile.
 import { pyRegex } from '../vars/regex.js';
 import { editRemoteText } from './lineinfile.js';
-import { ATTR_PROPS, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 import { fail } from './lib/fail.js';
+import { pathProps } from './lib/path-arg.js';
 
-export interface BlockinfileArgs {
+export interface BlockinfileArgs extends FileAttrs {
   path?: string;
   dest?: string;
   destfile?: string;
@@ -23,9 +24,6 @@ export interface BlockinfileArgs {
   create?: boolean;
   backup?: boolean;
   validate?: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 /** Python's bytes.splitlines(True): splits after \n, \r\n and \r, endings kept. */
@@ -100,10 +98,7 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      destfile: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathProps(true),
       block: { type: 'string' },
       content: { type: 'string' },
       marker: { type: 'string', minLength: 1 },
