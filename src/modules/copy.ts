@@ -7,17 +7,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import { absentStat, asText, contentDiff, fetchForDiff, fileError, installFile, installIfAbsent, installResult, mustExec, parseProbe, probe, probeLine, PROBE_FUNCTION, sha1, stateFields, TEXT_LIMIT, type InstallOptions, type RemoteStat } from './remote-file.js';
-import { ATTR_PROPS, attrScript, attrsDiffer, checkMode, MODE_SCHEMA, type ModeArg, octal4, resolveMode } from './lib/file-attrs.js';
+import { ATTR_PROPS, attrScript, attrsDiffer, checkMode, MODE_SCHEMA, type ModeArg, octal4, resolveMode, type FileAttrs } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
 
-export interface CopyArgs {
+export interface CopyArgs extends FileAttrs {
   content?: string;
   src?: string;
   dest: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   backup?: boolean;
   force?: boolean;
   remote_src?: boolean;
@@ -72,11 +69,8 @@ async function payloadOfFile(p: string): Promise<Payload> {
   return { sha1: await hashFile(p, st), size: st.size, localPath: p };
 }
 
-export interface PutOptions {
+export interface PutOptions extends FileAttrs {
   dest: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   backup?: boolean;
   force?: boolean;
   validate?: string;
