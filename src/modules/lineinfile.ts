@@ -6,11 +6,12 @@ import type { FileDiff } from '../events/types.js';
 import { pyExpand, pyRegex } from '../vars/regex.js';
 import { attrDiff, setAttrs } from './copy.js';
 import { contentDiff, fileError, installFile, probe, stateFields, TEXT_LIMIT } from './remote-file.js';
-import { ATTR_PROPS, attrsDiffer, checkMode, type ModeArg, resolveMode } from './lib/file-attrs.js';
+import { ATTR_PROPS, attrsDiffer, checkMode, resolveMode, type FileAttrs } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
+import { pathProps } from './lib/path-arg.js';
 
-export interface LineinfileArgs {
+export interface LineinfileArgs extends FileAttrs {
   path?: string;
   dest?: string;
   destfile?: string;
@@ -28,9 +29,6 @@ export interface LineinfileArgs {
   backrefs?: boolean;
   firstmatch?: boolean;
   validate?: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 /** Python's bytes.readlines(): split after each \n, endings kept. */
@@ -155,14 +153,11 @@ export function lineAbsent(input: string[], e: LineEdit): { lines: string[]; cha
   return { lines: keep, changed: found > 0, msg: found > 0 ? `${found} line(s) removed` : '', found };
 }
 
-export interface TextEditOptions {
+export interface TextEditOptions extends FileAttrs {
   path: string;
   create?: boolean;
   backup?: boolean;
   validate?: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   /** The file is missing and create is off: what to return (lineinfile fails for present, skips for absent). */
   onMissing: () => ModuleResult;
   /** Bytes to text and back (default UTF-8); the xml module follows the file's declared encoding. */
@@ -248,10 +243,7 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      destfile: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathProps(true),
       line: { type: 'string' },
       value: { type: 'string' },
       regexp: { type: 'string' },
