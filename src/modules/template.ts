@@ -5,16 +5,13 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { payloadOf, putContent } from './copy.js';
 import { fileError } from './remote-file.js';
-import { ATTR_PROPS, checkMode, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, checkMode, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 import { fail } from './lib/fail.js';
 
-export interface TemplateArgs {
+export interface TemplateArgs extends FileAttrs {
   src: string;
   dest: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   backup?: boolean;
   force?: boolean;
   validate?: string;
