@@ -9,7 +9,7 @@ import type * as TomlPatch from '@decimalturn/toml-patch';
 import type * as SmolToml from 'smol-toml';
 import { ObiamError, EXIT } from '../errors.js';
 import { editRemoteText } from './lineinfile.js';
-import { ATTR_PROPS, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef, ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
 
@@ -20,7 +20,7 @@ let smolLib: typeof SmolToml | undefined;
 const tomlPatch = (): typeof TomlPatch => (patchLib ??= requireHere('@decimalturn/toml-patch') as typeof TomlPatch);
 const smol = (): typeof SmolToml => (smolLib ??= requireHere('smol-toml') as typeof SmolToml);
 
-export interface TomlArgs {
+export interface TomlArgs extends FileAttrs {
   path: string;
   /** Dotted key (`database.identity_db.url`), relative to table when given. */
   key?: string;
@@ -37,9 +37,6 @@ export interface TomlArgs {
   /** Dotted key -> host name: the host of every URL in that key's value (a string or a list of them) is replaced; scheme, port and path stay. Keys the file lacks are left alone. */
   url_hosts?: Record<string, string>;
   backup?: boolean;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 /** A user error of the toml module: bad key, a value TOML cannot hold, a file that does not parse. */
