@@ -8,7 +8,7 @@ import type * as XmlDom from '@xmldom/xmldom';
 import type { Document, Element, Node as XNode } from '@xmldom/xmldom';
 import type * as XPath from 'xpath';
 import { editRemoteText } from './lineinfile.js';
-import { ATTR_PROPS, type ModeArg } from './lib/file-attrs.js';
+import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import { mapSource, spliceSource } from './xml-source.js';
 import type { ModuleDef } from './types.js';
 import { fail } from './lib/fail.js';
@@ -41,12 +41,9 @@ export interface XmlEdit {
   pretty_print?: boolean;
 }
 
-export interface XmlArgs extends XmlEdit {
+export interface XmlArgs extends XmlEdit, FileAttrs {
   path: string;
   backup?: boolean;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 export interface XmlEditResult {
