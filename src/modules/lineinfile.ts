@@ -9,7 +9,7 @@ import { contentDiff, fileError, installFile, probe, stateFields, TEXT_LIMIT } f
 import { ATTR_PROPS, attrsDiffer, checkMode, resolveMode, type FileAttrs } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
 import { fail } from './lib/fail.js';
-import { pathProps } from './lib/path-arg.js';
+import { pathOf, pathProps } from './lib/path-arg.js';
 
 export interface LineinfileArgs extends FileAttrs {
   path?: string;
@@ -262,8 +262,8 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    const p = args.path ?? args.dest ?? args.destfile ?? args.name;
-    if (!p) return fail('path is required');
+    const p = pathOf(args);
+    if (typeof p !== 'string') return p;
     const e: LineEdit = {
       regexp: args.regexp ?? args.regex,
       search_string: args.search_string,
