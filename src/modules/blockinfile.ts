@@ -6,7 +6,7 @@ import { editRemoteText } from './lineinfile.js';
 import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
 import { fail } from './lib/fail.js';
-import { pathProps } from './lib/path-arg.js';
+import { pathOf, pathProps } from './lib/path-arg.js';
 
 export interface BlockinfileArgs extends FileAttrs {
   path?: string;
@@ -115,8 +115,8 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    const p = args.path ?? args.dest ?? args.destfile ?? args.name;
-    if (!p) return fail('path is required');
+    const p = pathOf(args);
+    if (typeof p !== 'string') return p;
     if (args.insertafter !== undefined && args.insertbefore !== undefined) return fail('parameters are mutually exclusive: insertbefore|insertafter');
     const present = (args.state ?? 'present') === 'present';
     const e: BlockEdit = {
