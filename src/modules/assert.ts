@@ -1,6 +1,7 @@
 // assert: every condition in `that` must hold; the first one that does not fails the task.
 import { truthy } from '../vars/template.js';
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface AssertArgs {
   that: string | boolean | (string | boolean)[];
@@ -34,7 +35,7 @@ export const assertModule: ModuleDef<AssertArgs> = {
         ok = out === '' ? false : truthy(JSON.parse(out) as unknown);
       }
       if (!ok) {
-        return { changed: false, failed: true, assertion: c, evaluated_to: false, msg: args.fail_msg ?? args.msg ?? 'Assertion failed' };
+        return fail(args.fail_msg ?? args.msg ?? 'Assertion failed', { assertion: c, evaluated_to: false });
       }
     }
     return { changed: false, msg: args.success_msg ?? 'All assertions passed', ...(args.quiet ? { _quiet: true } : {}) };

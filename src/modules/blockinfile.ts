@@ -2,12 +2,13 @@
 // markers are replaced in place; otherwise the block goes after/before the last line matching
 // insertafter/insertbefore, or at EOF/BOF). Same round trips as lineinfile.
 import { pyRegex } from '../vars/regex.js';
-import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './remote-file.js';
+import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
+import { pathOf, pathProps } from './lib/path-arg.js';
 
-export interface BlockinfileArgs {
+export interface BlockinfileArgs extends FileAttrs {
   path?: string;
   dest?: string;
   destfile?: string;
@@ -23,9 +24,6 @@ export interface BlockinfileArgs {
   create?: boolean;
   backup?: boolean;
   validate?: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 /** Python's bytes.splitlines(True): splits after \n, \r\n and \r, endings kept. */
@@ -100,10 +98,7 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      destfile: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathProps(true),
       block: { type: 'string' },
       content: { type: 'string' },
       marker: { type: 'string', minLength: 1 },
@@ -120,9 +115,9 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    const p = args.path ?? args.dest ?? args.destfile ?? args.name;
-    if (!p) return { changed: false, failed: true, msg: 'path is required' };
-    if (args.insertafter !== undefined && args.insertbefore !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: insertbefore|insertafter' };
+    const p = pathOf(args);
+    if (typeof p !== 'string') return p;
+    if (args.insertafter !== undefined && args.insertbefore !== undefined) return fail('parameters are mutually exclusive: insertbefore|insertafter');
     const present = (args.state ?? 'present') === 'present';
     const e: BlockEdit = {
       block: args.block ?? args.content ?? '',
@@ -138,7 +133,7 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
       try {
         pyRegex(v);
       } catch (x) {
-        return { changed: false, failed: true, msg: `invalid insertafter/insertbefore '${v}': ${(x as Error).message}` };
+        return fail(`invalid insertafter/insertbefore '${v}': ${(x as Error).message}`);
       }
     }
     return editRemoteText(
@@ -151,7 +146,7 @@ export const blockinfileModule: ModuleDef<BlockinfileArgs> = {
         mode: args.mode,
         owner: args.owner,
         group: args.group,
-        onMissing: () => (present ? { changed: false, failed: true, rc: 257, msg: `Path ${p} does not exist !` } : { changed: false, msg: `File ${p} not present` }),
+        onMissing: () => (present ? fail(`Path ${p} does not exist !`, { rc: 257 }) : { changed: false, msg: `File ${p} not present` }),
       },
       (before, exists) => {
         const after = applyBlock(before, e);

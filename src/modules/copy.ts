@@ -6,41 +6,15 @@ import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
-import {
-  absentStat,
-  asText,
-  attrScript,
-  attrsDiffer,
-  checkMode,
-  contentDiff,
-  fetchForDiff,
-  fileError,
-  installFile,
-  installIfAbsent,
-  installResult,
-  mustExec,
-  octal4,
-  parseProbe,
-  probe,
-  probeLine,
-  PROBE_FUNCTION,
-  resolveMode,
-  sha1,
-  stateFields,
-  TEXT_LIMIT,
-  type InstallOptions,
-  type ModeArg,
-  type RemoteStat,
-} from './remote-file.js';
+import { absentStat, asText, contentDiff, fetchForDiff, fileError, installFile, installIfAbsent, installResult, mustExec, parseProbe, probe, probeLine, PROBE_FUNCTION, sha1, stateFields, TEXT_LIMIT, type InstallOptions, type RemoteStat } from './remote-file.js';
+import { ATTR_PROPS, attrScript, attrsDiffer, checkMode, MODE_SCHEMA, type ModeArg, octal4, resolveMode, type FileAttrs } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
+import { fail } from './lib/fail.js';
 
-export interface CopyArgs {
+export interface CopyArgs extends FileAttrs {
   content?: string;
   src?: string;
   dest: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   backup?: boolean;
   force?: boolean;
   remote_src?: boolean;
@@ -50,8 +24,6 @@ export interface CopyArgs {
   local_follow?: boolean;
 }
 
-const modeSchema = { anyOf: [{ type: 'integer', minimum: 0, maximum: 0o7777 }, { type: 'string', minLength: 1 }] };
-export const ATTR_PROPS = { mode: modeSchema, owner: { type: 'string', minLength: 1 }, group: { type: 'string', minLength: 1 } };
 
 /** The new content of one file: bytes in memory or a controller file, with its sha1. */
 export interface Payload {
@@ -97,11 +69,8 @@ async function payloadOfFile(p: string): Promise<Payload> {
   return { sha1: await hashFile(p, st), size: st.size, localPath: p };
 }
 
-export interface PutOptions {
+export interface PutOptions extends FileAttrs {
   dest: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   backup?: boolean;
   force?: boolean;
   validate?: string;
@@ -116,7 +85,7 @@ export interface PutOptions {
  */
 export async function putContent(ctx: ModuleContext, pl: Payload, o: PutOptions): Promise<ModuleResult> {
   const bad = checkMode(o.mode);
-  if (bad) return { changed: false, failed: true, msg: bad };
+  if (bad) return fail(bad);
   const dirDest = o.dest.endsWith('/');
   let dest = dirDest && o.srcName ? path.posix.join(o.dest, o.srcName) : o.dest.replace(/(.)\/+$/, '$1');
   const reqs = [
@@ -141,8 +110,8 @@ export async function putContent(ctx: ModuleContext, pl: Payload, o: PutOptions)
   const { stats, ran } = await probe(ctx, reqs, '', ctx.check ? undefined : installIfAbsent(first));
   let [cur, parent] = stats as [RemoteStat, RemoteStat];
   if (cur.type === 'directory') {
-    if (!o.srcName) return { changed: false, failed: true, msg: `can not use content with a dir as dest: ${dest}` };
-    if (dirDest) return { changed: false, failed: true, msg: `${dest} is a directory` };
+    if (!o.srcName) return fail(`can not use content with a dir as dest: ${dest}`);
+    if (dirDest) return fail(`${dest} is a directory`);
     dest = path.posix.join(dest, o.srcName);
     cur = stats[2]!;
     parent = { ...stats[0]! };
@@ -269,7 +238,7 @@ async function copyTree(ctx: ModuleContext, args: CopyArgs, srcAbs: string): Pro
   for (const { e, pl } of work) {
     const mode = args.mode === 'preserve' ? octal4(e.stats.mode & 0o7777) : args.mode;
     const r = await putContent(ctx, pl, { dest: path.posix.join(root, e.rel), mode, owner: args.owner, group: args.group, backup: args.backup, validate: args.validate });
-    if (r.failed) return { ...result, failed: true, msg: r.msg };
+    if (r.failed) return fail(r.msg, result);
   }
   return result;
 }
@@ -303,7 +272,7 @@ export const copyModule: ModuleDef<CopyArgs> = {
       backup: { type: 'boolean' },
       force: { type: 'boolean' },
       remote_src: { type: 'boolean' },
-      directory_mode: modeSchema,
+      directory_mode: MODE_SCHEMA,
       validate: { type: 'string' },
       follow: { type: 'boolean' },
       local_follow: { type: 'boolean' },
@@ -312,13 +281,13 @@ export const copyModule: ModuleDef<CopyArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    if (args.content === undefined && args.src === undefined) return { changed: false, failed: true, msg: 'src (or content) is required' };
-    if (args.content !== undefined && args.src !== undefined) return { changed: false, failed: true, msg: 'src and content are mutually exclusive' };
+    if (args.content === undefined && args.src === undefined) return fail('src (or content) is required');
+    if (args.content !== undefined && args.src !== undefined) return fail('src and content are mutually exclusive');
     const bad = checkMode(args.mode) ?? checkMode(args.directory_mode, 'directory_mode');
-    if (bad) return { changed: false, failed: true, msg: bad };
+    if (bad) return fail(bad);
     const common = { dest: args.dest, owner: args.owner, group: args.group, backup: args.backup, force: args.force, validate: args.validate };
     if (args.content !== undefined) {
-      if (args.mode === 'preserve') return { changed: false, failed: true, msg: 'mode=preserve needs src' };
+      if (args.mode === 'preserve') return fail('mode=preserve needs src');
       return putContent(ctx, payloadOf(Buffer.from(args.content, 'utf8')), { ...common, mode: args.mode });
     }
     const src = args.src!;

@@ -1,5 +1,6 @@
 // fail: fails the host with a message (usually guarded by `when:`).
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 export const failModule: ModuleDef<{ msg?: unknown }> = {
   name: 'fail',
@@ -8,6 +9,6 @@ export const failModule: ModuleDef<{ msg?: unknown }> = {
   supportsCheck: true,
   schema: { type: 'object', properties: { msg: {} }, additionalProperties: false },
   async run(args) {
-    return { changed: false, failed: true, msg: args.msg ?? 'Failed as requested from task' };
+    return fail(args.msg ?? 'Failed as requested from task');
   },
 };

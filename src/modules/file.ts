@@ -3,43 +3,26 @@
 // combinations under the tree), the controller decides, one exec applies.
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
-import { ATTR_PROPS } from './copy.js';
-import {
-  absentStat,
-  attrScript,
-  attrsDiffer,
-  checkMode,
-  mustExec,
-  mustSucceed,
-  exactMode,
-  octal4,
-  parseProbe,
-  probe,
-  probeLine,
-  PROBE_FUNCTION,
-  resolveMode,
-  stateFields,
-  type IfAbsent,
-  type ModeArg,
-  type RemoteStat,
-} from './remote-file.js';
+import { absentStat, mustExec, mustSucceed, parseProbe, probe, probeLine, PROBE_FUNCTION, stateFields, type IfAbsent, type RemoteStat } from './remote-file.js';
+import { attrScript, attrsDiffer, attrsOf, checkMode, exactMode, octal4, resolveMode, type AttrChange, type FileAttrs } from './lib/file-attrs.js';
+import { argSpec, attrOptions, bool, choice, str, type ArgsOf } from './lib/arg-spec.js';
+import { fail } from './lib/fail.js';
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
 
-type FileState = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
+const STATES = ['file', 'directory', 'link', 'hard', 'absent', 'touch'] as const;
+type FileState = (typeof STATES)[number];
 
-export interface FileArgs {
-  path?: string;
-  dest?: string;
-  name?: string;
-  state?: FileState;
-  src?: string;
-  recurse?: boolean;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
-  force?: boolean;
-  follow?: boolean;
-}
+const spec = argSpec({
+  path: str({ required: true, aliases: ['dest', 'name'] }),
+  state: choice(STATES),
+  src: str(),
+  recurse: bool(),
+  ...attrOptions(),
+  force: bool(),
+  follow: bool({ default: true }),
+});
+
+export type FileArgs = ArgsOf<typeof spec.options>;
 
 function describe(st: RemoteStat | undefined, extra: Record<string, string | undefined> = {}): string {
   const lines = [`state: ${st ? (st.exists ? (st.type === 'link' ? 'link' : st.type === 'file' && st.nlink > 1 ? 'hard' : st.type) : 'absent') : 'absent'}`];
@@ -52,7 +35,7 @@ function describe(st: RemoteStat | undefined, extra: Record<string, string | und
 /** `find -printf` line per distinct (type, mode, uid, gid, user, group) under a tree: few lines for big trees. */
 const TREE_SCRIPT = (p: string) => `find ${shq(p)} -mindepth 1 -printf '%y\\t%m\\t%U\\t%G\\t%u\\t%g\\n' 2>/dev/null | sort -u`;
 
-function treeDiffers(listing: string, a: { mode?: ModeArg; owner?: string; group?: string }): boolean {
+function treeDiffers(listing: string, a: FileAttrs): boolean {
   for (const line of listing.split('\n')) {
     if (!line) continue;
     const [y, m, uid, gid, user, group] = line.split('\t');
@@ -69,43 +52,25 @@ function treeDiffers(listing: string, a: { mode?: ModeArg; owner?: string; group
   return false;
 }
 
-function fail(msg: string, p: string): ModuleResult {
-  return { changed: false, failed: true, msg, path: p };
-}
+const failAt = (msg: string, p: string): ModuleResult => fail(msg, { path: p });
 
-export const fileModule: ModuleDef<FileArgs> = {
+export const fileModule: ModuleDef = {
   name: 'file',
   aliases: ['ansible.builtin.file'],
   supportsCheck: true,
-  schema: {
-    type: 'object',
-    properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
-      state: { enum: ['file', 'directory', 'link', 'hard', 'absent', 'touch'] },
-      src: { type: 'string', minLength: 1 },
-      recurse: { type: 'boolean' },
-      ...ATTR_PROPS,
-      force: { type: 'boolean' },
-      follow: { type: 'boolean' },
-    },
-    additionalProperties: false,
-  },
-  async run(args, ctx) {
-    const p0 = args.path ?? args.dest ?? args.name;
-    if (!p0) return { changed: false, failed: true, msg: 'path is required' };
-    const p = p0.length > 1 ? p0.replace(/\/+$/, '') : p0;
+  schema: spec.schema,
+  run: spec.run(async (args, ctx) => {
+    const p = args.path.length > 1 ? args.path.replace(/\/+$/, '') : args.path;
     const bad = checkMode(args.mode);
-    if (bad) return fail(bad, p);
-    const follow = args.follow ?? true;
+    if (bad) return failAt(bad, p);
+    const follow = args.follow!;
     const want = args.state;
     const linkish = want === 'link' || want === 'hard' || want === 'absent';
-    if ((want === 'link' || want === 'hard') && !args.src) return fail(`src is required for state=${want}`, p);
-    if (args.recurse && want !== 'directory') return fail('recurse option requires state to be directory', p);
+    if ((want === 'link' || want === 'hard') && !args.src) return failAt(`src is required for state=${want}`, p);
+    if (args.recurse && want !== 'directory') return failAt('recurse option requires state to be directory', p);
     const srcPath = args.src && want === 'link' && !args.src.startsWith('/') ? path.posix.join(path.posix.dirname(p), args.src) : args.src;
     const reqs = [{ path: p, follow: follow && !linkish }, { path: path.posix.dirname(p), typeOnly: true }, ...(srcPath ? [{ path: srcPath, follow: want === 'hard' ? false : true }] : [])];
-    const attrs = { mode: args.mode, owner: args.owner, group: args.group };
+    const attrs = attrsOf(args);
     const reprobe = probeLine('p', { path: p, follow: follow && !linkish });
     const mkdirLine = `mkdir -p -- ${shq(p)} || exit 1`;
 
@@ -129,14 +94,14 @@ export const fileModule: ModuleDef<FileArgs> = {
           }
           afterDesc = 'state: absent\n';
         } else if (state === 'file') {
-          if (!cur.exists) return { done: fail(`file (${p}) is absent, cannot continue`, p) };
-          if (cur.type === 'directory') return { done: fail(`${p} is a directory, not a file`, p) };
+          if (!cur.exists) return { done: failAt(`file (${p}) is absent, cannot continue`, p) };
+          if (cur.type === 'directory') return { done: failAt(`${p} is a directory, not a file`, p) };
         } else if (state === 'touch') {
           if (!cur.exists) needParent();
           changed = true;
           script.push(`touch -- ${shq(p)} || exit 1`);
         } else if (state === 'directory') {
-          if (cur.exists && cur.type !== 'directory') return { done: fail(`${p} already exists as a ${cur.type}`, p) };
+          if (cur.exists && cur.type !== 'directory') return { done: failAt(`${p} already exists as a ${cur.type}`, p) };
           if (!cur.exists) {
             changed = true;
             script.push(mkdirLine);
@@ -144,10 +109,10 @@ export const fileModule: ModuleDef<FileArgs> = {
         } else if (state === 'link') {
           const ok = cur.type === 'link' && cur.lnkTarget === args.src;
           if (!ok) {
-            if (!srcSt?.exists && !args.force) return { done: fail(`src file does not exist, use "force=yes" if you really want to create the link: ${srcPath}`, p) };
+            if (!srcSt?.exists && !args.force) return { done: failAt(`src file does not exist, use "force=yes" if you really want to create the link: ${srcPath}`, p) };
             if (cur.exists && cur.type !== 'link' && !args.force) {
-              if (cur.type === 'directory') return { done: fail(`refusing to convert from directory to symlink for ${p}`, p) };
-              return { done: fail(`refusing to convert from ${cur.type} to symlink for ${p}`, p) };
+              if (cur.type === 'directory') return { done: failAt(`refusing to convert from directory to symlink for ${p}`, p) };
+              return { done: failAt(`refusing to convert from ${cur.type} to symlink for ${p}`, p) };
             }
             if (!cur.exists) needParent();
             changed = true;
@@ -155,17 +120,17 @@ export const fileModule: ModuleDef<FileArgs> = {
             script.push(`ln -sfn -- ${shq(args.src!)} ${shq(p)} || exit 1`);
           }
         } else if (state === 'hard') {
-          if (!srcSt?.exists) return { done: fail(`src does not exist: ${args.src}`, p) };
+          if (!srcSt?.exists) return { done: failAt(`src does not exist: ${args.src}`, p) };
           const same = cur.exists && cur.inode === srcSt.inode && cur.dev === srcSt.dev;
           if (!same) {
-            if (cur.exists && cur.type !== 'file' && cur.type !== 'link' && !args.force) return { done: fail(`refusing to convert from ${cur.type} to hard link for ${p}`, p) };
+            if (cur.exists && cur.type !== 'file' && cur.type !== 'link' && !args.force) return { done: failAt(`refusing to convert from ${cur.type} to hard link for ${p}`, p) };
             if (!cur.exists) needParent();
             changed = true;
             script.push(`ln -f -- ${shq(args.src!)} ${shq(p)} || exit 1`);
           }
         }
       } catch (e) {
-        return { done: fail((e as Error).message, p) };
+        return { done: failAt((e as Error).message, p) };
       }
 
       // Attributes: a new path is judged against the defaults it will get (0755 dirs, 0644 files).
@@ -173,7 +138,7 @@ export const fileModule: ModuleDef<FileArgs> = {
       if (state !== 'absent') {
         const base: RemoteStat = changed && state !== 'touch' ? { ...cur, exists: false, type: state === 'directory' ? 'directory' : cur.type } : cur;
         const d = state === 'link' ? { owner: attrsDiffer(base, attrs).owner, group: attrsDiffer(base, attrs).group } : attrsDiffer(base, attrs, state === 'directory' ? 0o755 : 0o644);
-        const diffAttrs = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as { mode?: number; owner?: string; group?: string };
+        const diffAttrs = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as AttrChange;
         if (state === 'link') {
           // Symlinks have no mode of their own; owner/group are set on the link itself (chown -h).
           if (diffAttrs.owner !== undefined) script.push(`chown -h -- ${shq(diffAttrs.owner)} ${shq(p)} || exit 1`);
@@ -233,5 +198,5 @@ export const fileModule: ModuleDef<FileArgs> = {
     const out = ran ? mustSucceed(ctx, ran, what) : await mustExec(ctx, [PROBE_FUNCTION, ...script, reprobe].join('\n'), what);
     const after = parseProbe(out, new Map([['p', p]])).get('p');
     return { ...result, ...(after ? stateFields(after) : {}), state: state === 'touch' ? 'file' : state };
-  },
+  }),
 };

@@ -1,30 +1,22 @@
 // group: a local group (getent to read; groupadd/groupmod/groupdel to apply).
 import { shq, type ModuleDef } from './types.js';
+import { argSpec, bool, choice, int, str } from './lib/arg-spec.js';
+import { fail } from './lib/fail.js';
 
-interface GroupArgs {
-  name: string;
-  gid?: number;
-  state?: 'present' | 'absent';
-  system?: boolean;
-}
+const spec = argSpec({
+  name: str({ required: true }),
+  gid: int({ minimum: 0 }),
+  state: choice(['present', 'absent'] as const, { default: 'present' }),
+  system: bool(),
+});
 
-export const groupModule: ModuleDef<GroupArgs> = {
+export const groupModule: ModuleDef = {
   name: 'group',
   aliases: ['ansible.builtin.group'],
   supportsCheck: true,
-  schema: {
-    type: 'object',
-    properties: {
-      name: { type: 'string', minLength: 1 },
-      gid: { type: 'integer', minimum: 0 },
-      state: { enum: ['present', 'absent'] },
-      system: { type: 'boolean' },
-    },
-    required: ['name'],
-    additionalProperties: false,
-  },
-  async run(args, ctx) {
-    const state = args.state ?? 'present';
+  schema: spec.schema,
+  run: spec.run(async (args, ctx) => {
+    const state = args.state!;
     const probe = await ctx.conn.exec(`getent group ${shq(args.name)} || true`, { become: ctx.become });
     const f = probe.stdout.trim().split(':');
     const exists = f.length >= 3 && f[0] === args.name;
@@ -35,8 +27,8 @@ export const groupModule: ModuleDef<GroupArgs> = {
     else if (state === 'present' && args.gid !== undefined && gid !== args.gid) cmd = `groupmod -g ${args.gid} ${shq(args.name)}`;
     if (cmd && !ctx.check) {
       const r = await ctx.conn.exec(cmd, { become: ctx.become });
-      if (r.exitCode !== 0) return { changed: false, failed: true, name: args.name, msg: `${cmd.split(' ')[0]} failed: ${r.stderr.trim()}` };
+      if (r.exitCode !== 0) return fail(`${cmd.split(' ')[0]} failed: ${r.stderr.trim()}`, { name: args.name });
     }
     return { changed: cmd !== '', name: args.name, state, gid: args.gid ?? gid };
-  },
+  }),
 };

@@ -4,11 +4,14 @@
 import path from 'node:path';
 import type { FileDiff } from '../events/types.js';
 import { pyExpand, pyRegex } from '../vars/regex.js';
-import { ATTR_PROPS, attrDiff, setAttrs } from './copy.js';
-import { attrsDiffer, checkMode, contentDiff, fileError, installFile, probe, resolveMode, stateFields, TEXT_LIMIT, type ModeArg } from './remote-file.js';
+import { attrDiff, setAttrs } from './copy.js';
+import { contentDiff, fileError, installFile, probe, stateFields, TEXT_LIMIT } from './remote-file.js';
+import { ATTR_PROPS, attrsDiffer, checkMode, resolveMode, type FileAttrs } from './lib/file-attrs.js';
 import { shq, type ModuleContext, type ModuleDef, type ModuleResult } from './types.js';
+import { fail } from './lib/fail.js';
+import { pathOf, pathProps } from './lib/path-arg.js';
 
-export interface LineinfileArgs {
+export interface LineinfileArgs extends FileAttrs {
   path?: string;
   dest?: string;
   destfile?: string;
@@ -26,9 +29,6 @@ export interface LineinfileArgs {
   backrefs?: boolean;
   firstmatch?: boolean;
   validate?: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 /** Python's bytes.readlines(): split after each \n, endings kept. */
@@ -153,14 +153,11 @@ export function lineAbsent(input: string[], e: LineEdit): { lines: string[]; cha
   return { lines: keep, changed: found > 0, msg: found > 0 ? `${found} line(s) removed` : '', found };
 }
 
-export interface TextEditOptions {
+export interface TextEditOptions extends FileAttrs {
   path: string;
   create?: boolean;
   backup?: boolean;
   validate?: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   /** The file is missing and create is off: what to return (lineinfile fails for present, skips for absent). */
   onMissing: () => ModuleResult;
   /** Bytes to text and back (default UTF-8); the xml module follows the file's declared encoding. */
@@ -195,10 +192,10 @@ export async function editRemoteText(
   edit: (before: string, exists: boolean) => { after: string; changed: boolean; msg: string; extra?: Record<string, unknown> },
 ): Promise<ModuleResult> {
   const bad = checkMode(o.mode);
-  if (bad) return { changed: false, failed: true, msg: bad };
+  if (bad) return fail(bad);
   const { stats, extra } = await probe(ctx, [{ path: o.path, follow: true, contentMax: TEXT_LIMIT }], realPathScript(o.path));
   const st = stats[0]!;
-  if (st.type === 'directory') return { changed: false, failed: true, rc: 256, msg: `Path ${o.path} is a directory !` };
+  if (st.type === 'directory') return fail(`Path ${o.path} is a directory !`, { rc: 256 });
   if (!st.exists && !o.create) return o.onMissing();
   let raw = st.content;
   if (st.exists && !raw) {
@@ -246,10 +243,7 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      destfile: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathProps(true),
       line: { type: 'string' },
       value: { type: 'string' },
       regexp: { type: 'string' },
@@ -268,8 +262,8 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    const p = args.path ?? args.dest ?? args.destfile ?? args.name;
-    if (!p) return { changed: false, failed: true, msg: 'path is required' };
+    const p = pathOf(args);
+    if (typeof p !== 'string') return p;
     const e: LineEdit = {
       regexp: args.regexp ?? args.regex,
       search_string: args.search_string,
@@ -280,21 +274,21 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
       firstmatch: args.firstmatch,
     };
     const state = args.state ?? 'present';
-    if (e.insertafter !== undefined && e.insertbefore !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: insertbefore|insertafter' };
-    if (e.regexp !== undefined && e.search_string !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: regexp|search_string' };
-    if (e.backrefs && e.search_string !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: backrefs|search_string' };
+    if (e.insertafter !== undefined && e.insertbefore !== undefined) return fail('parameters are mutually exclusive: insertbefore|insertafter');
+    if (e.regexp !== undefined && e.search_string !== undefined) return fail('parameters are mutually exclusive: regexp|search_string');
+    if (e.backrefs && e.search_string !== undefined) return fail('parameters are mutually exclusive: backrefs|search_string');
     if (state === 'present') {
-      if (e.backrefs && e.regexp === undefined) return { changed: false, failed: true, msg: 'regexp is required with backrefs=true' };
-      if (e.line === undefined) return { changed: false, failed: true, msg: 'line is required with state=present' };
+      if (e.backrefs && e.regexp === undefined) return fail('regexp is required with backrefs=true');
+      if (e.line === undefined) return fail('line is required with state=present');
     } else if (e.regexp === undefined && e.search_string === undefined && e.line === undefined) {
-      return { changed: false, failed: true, msg: 'one of line, search_string, or regexp is required with state=absent' };
+      return fail('one of line, search_string, or regexp is required with state=absent');
     }
     for (const [k, v] of [['regexp', e.regexp], ['insertafter', e.insertafter], ['insertbefore', e.insertbefore]] as const) {
       if (v === undefined || v === 'EOF' || v === 'BOF') continue;
       try {
         pyRegex(v);
       } catch (x) {
-        return { changed: false, failed: true, msg: `invalid ${k} '${v}': ${(x as Error).message}` };
+        return fail(`invalid ${k} '${v}': ${(x as Error).message}`);
       }
     }
     return editRemoteText(
@@ -308,7 +302,7 @@ export const lineinfileModule: ModuleDef<LineinfileArgs> = {
         owner: args.owner,
         group: args.group,
         onMissing: () =>
-          state === 'present' ? { changed: false, failed: true, rc: 257, msg: `Destination ${p} does not exist !` } : { changed: false, msg: 'file not present' },
+          state === 'present' ? fail(`Destination ${p} does not exist !`, { rc: 257 }) : { changed: false, msg: 'file not present' },
       },
       (before) => {
         const lines = readLines(before);

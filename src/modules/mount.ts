@@ -3,6 +3,7 @@
 // of an active mount; only the mount point matters.
 import { shq, type ModuleDef } from './types.js';
 import { linesOf, readRemoteText, textDiff, writeRemoteText } from './text-edit.js';
+import { fail } from './lib/fail.js';
 
 interface MountArgs {
   path: string;
@@ -44,7 +45,7 @@ export const mountModule: ModuleDef<MountArgs> = {
     const fstab = args.fstab ?? '/etc/fstab';
     const path = args.path.length > 1 ? args.path.replace(/\/+$/, '') : args.path;
     const needsSpec = args.state === 'mounted' || args.state === 'present' || args.state === 'ephemeral';
-    if (needsSpec && (!args.src || !args.fstype)) return { changed: false, failed: true, msg: `state=${args.state} needs src and fstype` };
+    if (needsSpec && (!args.src || !args.fstype)) return fail(`state=${args.state} needs src and fstype`);
     const cur = await readRemoteText(ctx, fstab, 'cat /proc/mounts');
     const mounted = cur.extra.split('\n').some((l) => unesc(l.split(' ')[1] ?? '') === path);
     const lines = linesOf(cur.content);
@@ -74,7 +75,7 @@ export const mountModule: ModuleDef<MountArgs> = {
       if (fstabChanged) await writeRemoteText(ctx, fstab, after);
       if (steps.length) {
         const r = await ctx.conn.exec(steps.join(' && '), { become: ctx.become, timeoutMs: 120_000 });
-        if (r.exitCode !== 0) return { changed: true, failed: true, msg: `Error mounting ${path}: ${r.stderr.trim() || r.stdout.trim()}` };
+        if (r.exitCode !== 0) return fail(`Error mounting ${path}: ${r.stderr.trim() || r.stdout.trim()}`, { changed: true });
       }
     }
     return {

@@ -1,6 +1,7 @@
 // package: OS packages through apt (dpkg) or dnf/yum (rpm), detected on the target. `deb:` installs
 // a .deb already on the target (copy it first) and is idempotent by package name and version.
 import { shq, type ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface PackageArgs {
   name?: string | string[];
@@ -43,8 +44,8 @@ for p in ${pkgs.map(shq).join(' ')}; do echo "@@pkg $p $(q "$p")"; done`,
       { become: ctx.become },
     );
     const mgr = /^@@mgr (\S+)/m.exec(probe.stdout)?.[1] ?? 'none';
-    if (mgr === 'none') return { changed: false, failed: true, msg: 'no supported package manager (apt/dpkg or dnf/yum/rpm) on the target' };
-    if (/^@@nodeb/m.test(probe.stdout)) return { changed: false, failed: true, msg: `deb file ${args.deb} not found on the target (copy it there first)` };
+    if (mgr === 'none') return fail('no supported package manager (apt/dpkg or dnf/yum/rpm) on the target');
+    if (/^@@nodeb/m.test(probe.stdout)) return fail(`deb file ${args.deb} not found on the target (copy it there first)`);
     const installed = new Map<string, string>();
     for (const m of probe.stdout.matchAll(/^@@pkg (\S+) ?(\S*)$/gm)) installed.set(m[1]!, m[2]!);
     const cmds: string[] = [];
@@ -84,7 +85,7 @@ for p in ${pkgs.map(shq).join(' ')}; do echo "@@pkg $p $(q "$p")"; done`,
     const changed = touched.length > 0;
     if (changed && !ctx.check) {
       const r = await ctx.conn.exec(cmds.join(' && '), { become: ctx.become, timeoutMs: 1_800_000 });
-      if (r.exitCode !== 0) return { changed: false, failed: true, rc: r.exitCode, msg: `${mgr} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}` };
+      if (r.exitCode !== 0) return fail(`${mgr} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, { rc: r.exitCode });
     }
     return { changed, packages: touched, manager: mgr };
   },

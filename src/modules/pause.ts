@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { EXIT, ObiamError } from '../errors.js';
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface PauseArgs {
   seconds?: number | string;
@@ -71,7 +72,7 @@ export const pauseModule: ModuleDef<PauseArgs> = {
         });
       });
       const stop = Date.now();
-      if (answer === undefined) return { changed: false, failed: true, msg: 'pause interrupted', start, stop };
+      if (answer === undefined) return fail('pause interrupted', { start, stop });
       return { changed: false, start, stop, delta: Math.round((stop - start) / 1000), user_input: answer, echo: args.echo ?? true };
     } finally {
       rl.close();

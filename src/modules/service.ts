@@ -3,6 +3,7 @@
 // with LSB `status` exit codes, enablement through update-rc.d or chkconfig).
 import { EXIT, ObiamError } from '../errors.js';
 import { shq, type ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface ServiceArgs {
   name: string;
@@ -73,16 +74,12 @@ function make(name: string, aliases: string[], needsName: boolean): ModuleDef<Se
       const out = r.stdout;
       const missing = /^@@missing (\S+)/m.exec(out);
       if (missing) {
-        return {
-          changed: false,
-          failed: true,
-          msg: missing[1] === 'systemd' ? `Could not find the requested service ${args.name}: unit not found` : `Could not find the requested service ${args.name}: no /etc/init.d/${args.name}`,
-        };
+        return fail(missing[1] === 'systemd' ? `Could not find the requested service ${args.name}: unit not found` : `Could not find the requested service ${args.name}: no /etc/init.d/${args.name}`);
       }
       const failed = /^@@failed (\S+)/m.exec(out);
       if (failed || r.exitCode !== 0) {
         const detail = (r.stderr || out.replace(/^@@.*$/gm, '')).trim().split('\n').slice(-5).join('\n');
-        return { changed: true, failed: true, rc: r.exitCode, msg: `Unable to ${failed?.[1] ?? 'manage'} service ${args.name}: ${detail}` };
+        return fail(`Unable to ${failed?.[1] ?? 'manage'} service ${args.name}: ${detail}`, { changed: true, rc: r.exitCode });
       }
       const m = /^@@result (\S+) (\S+) (\S+) (\d) (\d)/m.exec(out);
       if (!m) {

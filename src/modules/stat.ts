@@ -1,50 +1,32 @@
 // stat: facts about one path in one exec (stat + the checksum computed on the target).
 import { probe, type ChecksumAlgorithm } from './remote-file.js';
+import { argSpec, bool, choice, str, type ArgsOf } from './lib/arg-spec.js';
 import { shq, type ModuleDef } from './types.js';
 
-export interface StatArgs {
-  path?: string;
-  dest?: string;
-  name?: string;
-  follow?: boolean;
-  get_checksum?: boolean;
-  checksum_algorithm?: ChecksumAlgorithm;
-  checksum?: ChecksumAlgorithm;
-  checksum_algo?: ChecksumAlgorithm;
-  get_mime?: boolean;
-  get_attributes?: boolean;
-  get_md5?: boolean;
-}
+const ALGOS = ['sha1', 'md5', 'sha224', 'sha256', 'sha384', 'sha512'] as const satisfies readonly ChecksumAlgorithm[];
 
-const ALGOS: ChecksumAlgorithm[] = ['sha1', 'md5', 'sha224', 'sha256', 'sha384', 'sha512'];
+const spec = argSpec({
+  path: str({ required: true, aliases: ['dest', 'name'] }),
+  follow: bool({ default: false }),
+  get_checksum: bool({ default: true }),
+  checksum_algorithm: choice(ALGOS, { aliases: ['checksum', 'checksum_algo'], default: 'sha1' }),
+  // Accepted for playbook compatibility; mime type and attributes are not collected.
+  get_mime: bool(),
+  get_attributes: bool(),
+  get_md5: bool(),
+});
 
-export const statModule: ModuleDef<StatArgs> = {
+export type StatArgs = ArgsOf<typeof spec.options>;
+
+export const statModule: ModuleDef = {
   name: 'stat',
   aliases: ['ansible.builtin.stat'],
   supportsCheck: true,
-  schema: {
-    type: 'object',
-    properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
-      follow: { type: 'boolean' },
-      get_checksum: { type: 'boolean' },
-      checksum_algorithm: { enum: ALGOS },
-      checksum: { enum: ALGOS },
-      checksum_algo: { enum: ALGOS },
-      // Accepted for playbook compatibility; mime type and attributes are not collected.
-      get_mime: { type: 'boolean' },
-      get_attributes: { type: 'boolean' },
-      get_md5: { type: 'boolean' },
-    },
-    additionalProperties: false,
-  },
-  async run(args, ctx) {
-    const p = args.path ?? args.dest ?? args.name;
-    if (!p) return { changed: false, failed: true, msg: 'path is required' };
-    const algo = args.checksum_algorithm ?? args.checksum ?? args.checksum_algo ?? 'sha1';
-    const { stats, extra } = await probe(ctx, [{ path: p, follow: args.follow ?? false, checksum: args.get_checksum === false ? false : algo }], `[ -L ${shq(p)} ] && readlink -f -- ${shq(p)}; true`);
+  schema: spec.schema,
+  run: spec.run(async (args, ctx) => {
+    const p = args.path;
+    const algo = args.checksum_algorithm!;
+    const { stats, extra } = await probe(ctx, [{ path: p, follow: args.follow!, checksum: args.get_checksum === false ? false : algo }], `[ -L ${shq(p)} ] && readlink -f -- ${shq(p)}; true`);
     const st = stats[0]!;
     if (!st.exists) return { changed: false, stat: { exists: false } };
     const bits = parseInt(st.mode, 8);
@@ -91,5 +73,5 @@ export const statModule: ModuleDef<StatArgs> = {
       stat.lnk_source = extra.trim();
     }
     return { changed: false, stat };
-  },
+  }),
 };

@@ -1,6 +1,7 @@
 // sysctl: a kernel parameter in a sysctl file and (optionally) in the running kernel.
 import { shq, type ModuleDef } from './types.js';
 import { linesOf, readRemoteText, textDiff, writeRemoteText } from './text-edit.js';
+import { fail } from './lib/fail.js';
 
 interface SysctlArgs {
   name: string;
@@ -38,7 +39,7 @@ export const sysctlModule: ModuleDef<SysctlArgs> = {
     const file = args.sysctl_file ?? '/etc/sysctl.conf';
     const state = args.state ?? 'present';
     const name = args.name.replace(/\//g, '.');
-    if (state === 'present' && args.value === undefined) return { changed: false, failed: true, msg: 'value is required with state=present' };
+    if (state === 'present' && args.value === undefined) return fail('value is required with state=present');
     const want = args.value === undefined ? '' : norm(String(args.value));
     const cur = await readRemoteText(ctx, file, `sysctl -n ${shq(name)} 2>/dev/null || echo @@unknown`);
     const lines = linesOf(cur.content);
@@ -59,14 +60,14 @@ export const sysctlModule: ModuleDef<SysctlArgs> = {
     const live = cur.extra.trim();
     const setLive = state === 'present' && (args.sysctl_set ?? args.reload ?? true) && live !== '@@unknown' && norm(live) !== want;
     if (live === '@@unknown' && state === 'present' && !args.ignoreerrors && (args.sysctl_set ?? args.reload ?? true)) {
-      return { changed: false, failed: true, msg: `Failed to reload sysctl: unknown key ${name}` };
+      return fail(`Failed to reload sysctl: unknown key ${name}`);
     }
     const changed = fileChanged || setLive;
     if (changed && !ctx.check) {
       if (fileChanged) await writeRemoteText(ctx, file, after);
       if (setLive) {
         const r = await ctx.conn.exec(`sysctl -w ${shq(`${name}=${want}`)}`, { become: ctx.become });
-        if (r.exitCode !== 0 && !args.ignoreerrors) return { changed: true, failed: true, msg: `sysctl -w ${name} failed: ${r.stderr.trim()}` };
+        if (r.exitCode !== 0 && !args.ignoreerrors) return fail(`sysctl -w ${name} failed: ${r.stderr.trim()}`, { changed: true });
       }
     }
     return { changed, name, value: want, ...(ctx.diff && fileChanged ? { diff: textDiff(file, cur.content, after) } : {}) };

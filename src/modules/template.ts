@@ -3,16 +3,15 @@
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { ATTR_PROPS, payloadOf, putContent } from './copy.js';
-import { checkMode, fileError, type ModeArg } from './remote-file.js';
+import { payloadOf, putContent } from './copy.js';
+import { fileError } from './remote-file.js';
+import { ATTR_PROPS, checkMode, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
-export interface TemplateArgs {
+export interface TemplateArgs extends FileAttrs {
   src: string;
   dest: string;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
   backup?: boolean;
   force?: boolean;
   validate?: string;
@@ -42,8 +41,8 @@ export const templateModule: ModuleDef<TemplateArgs> = {
   },
   async run(args, ctx) {
     const bad = checkMode(args.mode);
-    if (bad) return { changed: false, failed: true, msg: bad };
-    if (args.mode === 'preserve') return { changed: false, failed: true, msg: 'mode=preserve is not supported by template' };
+    if (bad) return fail(bad);
+    if (args.mode === 'preserve') return fail('mode=preserve is not supported by template');
     const src = ctx.findFile('templates', args.src);
     let text: string;
     try {

@@ -8,10 +8,10 @@ import { createRequire } from 'node:module';
 import type * as TomlPatch from '@decimalturn/toml-patch';
 import type * as SmolToml from 'smol-toml';
 import { ObiamError, EXIT } from '../errors.js';
-import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './remote-file.js';
+import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import type { ModuleDef, ModuleResult } from './types.js';
+import { fail } from './lib/fail.js';
 
 // Loaded at the first TOML edit, not at start-up: most runs edit no TOML.
 const requireHere = createRequire(import.meta.url);
@@ -20,7 +20,7 @@ let smolLib: typeof SmolToml | undefined;
 const tomlPatch = (): typeof TomlPatch => (patchLib ??= requireHere('@decimalturn/toml-patch') as typeof TomlPatch);
 const smol = (): typeof SmolToml => (smolLib ??= requireHere('smol-toml') as typeof SmolToml);
 
-export interface TomlArgs {
+export interface TomlArgs extends FileAttrs {
   path: string;
   /** Dotted key (`database.identity_db.url`), relative to table when given. */
   key?: string;
@@ -37,9 +37,6 @@ export interface TomlArgs {
   /** Dotted key -> host name: the host of every URL in that key's value (a string or a list of them) is replaced; scheme, port and path stay. Keys the file lacks are left alone. */
   url_hosts?: Record<string, string>;
   backup?: boolean;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 /** A user error of the toml module: bad key, a value TOML cannot hold, a file that does not parse. */
@@ -540,7 +537,7 @@ export const tomlModule: ModuleDef<TomlArgs> = {
           mode: args.mode,
           owner: args.owner,
           group: args.group,
-          onMissing: (): ModuleResult => ({ changed: false, failed: true, msg: `The TOML file ${args.path} does not exist.` }),
+          onMissing: (): ModuleResult => (fail(`The TOML file ${args.path} does not exist.`)),
         },
         (before) => {
           const r = editToml(before, edits, args.path, hosts);

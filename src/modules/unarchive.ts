@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ATTR_PROPS } from './copy.js';
-import { attrScript, checkMode, fileError, PROBE_FUNCTION, parseProbe, probeLine, resolveMode, type ModeArg } from './remote-file.js';
+import { fileError, PROBE_FUNCTION, parseProbe, probeLine } from './remote-file.js';
+import { ATTR_PROPS, attrScript, checkMode, type ModeArg, resolveMode } from './lib/file-attrs.js';
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
 import { uploadProgress } from './progress.js';
+import { fail } from './lib/fail.js';
 
 const pexec = promisify(execFile);
 
@@ -125,9 +126,6 @@ export function unarchiveDiffers(members: Member[], kind: Kind, statOut: string,
   return undefined;
 }
 
-function fail(msg: string, extra: Record<string, unknown> = {}): ModuleResult {
-  return { changed: false, failed: true, msg, ...extra };
-}
 
 export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
   name: 'unarchive',
@@ -233,7 +231,7 @@ export const unarchiveModule: ModuleDef<UnarchiveArgs> = {
     ctx.progress?.('unpack', `unpacking ${path.posix.basename(args.src)} (${eff!.length} entries) into ${dest}`);
     const ex = await ctx.conn.exec([`${cmd} || { r=$?; ${local ? `rm -f -- ${shq(archive)}; ` : ''}exit $r; }`, ...(local ? [`rm -f -- ${shq(archive)}`] : []), ...post].join('\n'), { become: ctx.become });
     const extract = { cmd, rc: ex.exitCode, out: ex.stdout, err: ex.stderr };
-    if (ex.exitCode !== 0) return { ...result, changed: false, failed: true, msg: `failed to extract ${args.src} into ${dest}: ${ex.stderr.trim()}`, extract_results: extract };
+    if (ex.exitCode !== 0) return fail(`failed to extract ${args.src} into ${dest}: ${ex.stderr.trim()}`, { ...result, changed: false, extract_results: extract });
     return { ...result, extract_results: extract };
   },
 };

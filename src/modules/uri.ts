@@ -1,6 +1,7 @@
 // uri: an HTTP(S) request made FROM THE TARGET (like Ansible) with curl, in one exec. Health
 // checks and load-balancer checks go through it; delegate_to: localhost makes it controller-side.
 import { shq, type ModuleDef, type ModuleResult } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface UriArgs {
   url: string;
@@ -115,7 +116,7 @@ export const uriModule: ModuleDef<UriArgs> = {
     }
     const { script, stdin } = uriScript(args);
     const r = await ctx.conn.exec(script, { stdin, timeoutMs: ((args.timeout ?? 30) + 10) * 1000, become: ctx.become, env: ctx.environment });
-    if (r.exitCode === 127) return { changed: false, failed: true, msg: r.stderr.trim() || 'uri needs curl on the target' };
+    if (r.exitCode === 127) return fail(r.stderr.trim() || 'uri needs curl on the target');
     const p = parseUriOutput(r.stdout);
     const expected = args.status_code === undefined ? [200] : Array.isArray(args.status_code) ? args.status_code : [args.status_code];
     const result: ModuleResult = {
@@ -138,10 +139,10 @@ export const uriModule: ModuleDef<UriArgs> = {
       }
     }
     if (p.rc !== 0 && p.status <= 0) {
-      return { ...result, failed: true, status: -1, msg: `Status code was -1 and not ${JSON.stringify(expected)}: Request failed: curl exit ${p.rc} ${r.stderr.trim().split('\n').pop() ?? ''}`.trim() };
+      return fail(`Status code was -1 and not ${JSON.stringify(expected)}: Request failed: curl exit ${p.rc} ${r.stderr.trim().split('\n').pop() ?? ''}`.trim(), { ...result, status: -1 });
     }
     if (!expected.includes(p.status)) {
-      return { ...result, failed: true, msg: `Status code was ${p.status} and not ${JSON.stringify(expected)}: ${p.body.slice(0, 200)}` };
+      return fail(`Status code was ${p.status} and not ${JSON.stringify(expected)}: ${p.body.slice(0, 200)}`, result);
     }
     return result;
   },

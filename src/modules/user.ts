@@ -1,6 +1,7 @@
 // user: a local account. One exec reads passwd, shadow-free group membership; one applies
 // useradd/usermod/userdel. `password` is a crypt hash (like Ansible), never a clear text.
 import { shq, type ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface UserArgs {
   name: string;
@@ -109,7 +110,7 @@ export const userModule: ModuleDef<UserArgs> = {
     }
     if (cmd && !ctx.check) {
       const r = await ctx.conn.exec(cmd, { become: ctx.become });
-      if (r.exitCode !== 0) return { changed: false, failed: true, name: args.name, msg: `${cmd.split(' ')[0]} failed: ${r.stderr.trim()}` };
+      if (r.exitCode !== 0) return fail(`${cmd.split(' ')[0]} failed: ${r.stderr.trim()}`, { name: args.name });
     }
     return { changed: cmd !== '', name: args.name, state, ...(why.length ? { changed_fields: why } : {}) };
   },

@@ -2,6 +2,7 @@
 // long exec (the loop runs remotely, so waiting costs one round trip, not one per poll).
 import { EXIT, ObiamError } from '../errors.js';
 import { shq, type ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 interface WaitForArgs {
   host?: string;
@@ -91,7 +92,7 @@ export const waitForModule: ModuleDef<WaitForArgs> = {
     const state = args.state ?? 'started';
     if (!m || m[1] !== 'ok') {
       const what = args.search_regex !== undefined ? `${args.search_regex} in ${args.path}` : `${target} to be ${state}`;
-      return { changed: false, failed: true, elapsed, msg: args.msg ?? `Timeout when waiting for ${what}`, state, port: args.port, path: args.path };
+      return fail(args.msg ?? `Timeout when waiting for ${what}`, { elapsed, state, port: args.port, path: args.path });
     }
     return { changed: false, elapsed, state, port: args.port, path: args.path };
   },

@@ -7,11 +7,11 @@ import { createRequire } from 'node:module';
 import type * as XmlDom from '@xmldom/xmldom';
 import type { Document, Element, Node as XNode } from '@xmldom/xmldom';
 import type * as XPath from 'xpath';
-import { ATTR_PROPS } from './copy.js';
 import { editRemoteText } from './lineinfile.js';
-import type { ModeArg } from './remote-file.js';
+import { ATTR_PROPS, type FileAttrs } from './lib/file-attrs.js';
 import { mapSource, spliceSource } from './xml-source.js';
-import type { ModuleDef, ModuleResult } from './types.js';
+import type { ModuleDef } from './types.js';
+import { fail } from './lib/fail.js';
 
 // Loaded at the first XML edit, not at start-up: most runs edit no XML (about 40 ms of every start).
 const requireHere = createRequire(import.meta.url);
@@ -41,12 +41,9 @@ export interface XmlEdit {
   pretty_print?: boolean;
 }
 
-export interface XmlArgs extends XmlEdit {
+export interface XmlArgs extends XmlEdit, FileAttrs {
   path: string;
   backup?: boolean;
-  mode?: ModeArg;
-  owner?: string;
-  group?: string;
 }
 
 export interface XmlEditResult {
@@ -638,7 +635,6 @@ export const xmlModule: ModuleDef<XmlArgs> = {
     additionalProperties: false,
   },
   async run(args, ctx) {
-    const fail = (msg: string): ModuleResult => ({ changed: false, failed: true, msg });
     try {
       checkEdit(args);
     } catch (e) {
@@ -670,7 +666,7 @@ export const xmlModule: ModuleDef<XmlArgs> = {
       );
       return r;
     } catch (e) {
-      if (e instanceof XmlEditError) return { ...fail(e.message), actions };
+      if (e instanceof XmlEditError) return fail(e.message, { actions });
       throw e;
     }
   },
