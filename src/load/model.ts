@@ -2,6 +2,7 @@
 // Produced by the loader after validation; consumed by the runner.
 import type { SourceLocation } from '../errors.js';
 import type { Vars } from '../types.js';
+import type { META_ACTIONS } from './schemas.js';
 
 /** Jinja expression text (bare, as in `when:`) or a literal boolean. */
 export type Condition = string | boolean;
@@ -16,7 +17,8 @@ export interface RoleContext {
   params: Vars;
 }
 
-interface NodeCommon {
+/** The keyword fields of any node (their YAML names and merging are in load/keywords.ts). */
+export interface NodeCommon {
   name?: string;
   when: Condition[];
   tags: string[];
@@ -32,6 +34,8 @@ interface NodeCommon {
   diff?: boolean;
   environment?: Record<string, string> | string;
   anyErrorsFatal?: boolean;
+  /** An unreachable host stays in the play; the result (`unreachable: true`) is registered. */
+  ignoreUnreachable?: boolean;
   role?: RoleContext;
   location: SourceLocation;
 }
@@ -44,8 +48,6 @@ export interface Task extends NodeCommon {
   loop?: unknown; // list or template string
   loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number };
   register?: string;
-  /** An unreachable host stays in the play; the result (`unreachable: true`) is registered. */
-  ignoreUnreachable?: boolean;
   notify: string[];
   changedWhen?: Condition[];
   failedWhen?: Condition[];
@@ -75,7 +77,7 @@ export interface IncludeTasks extends NodeCommon {
 /** `meta: flush_handlers` (and other meta actions). */
 export interface Meta extends NodeCommon {
   kind: 'meta';
-  action: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_host_errors' | 'noop';
+  action: (typeof META_ACTIONS)[number];
 }
 
 export type TaskNode = Task | Block | IncludeTasks | Meta;
@@ -86,7 +88,8 @@ export type Handler = TaskNode & {
   listen: string[];
 };
 
-export interface Play {
+/** A play carries the keywords every level may have (when, no_log, check_mode ...); the runner passes them down. */
+export interface Play extends Omit<NodeCommon, 'role'> {
   name: string;
   hosts: string;
   vars: Vars;
@@ -94,14 +97,14 @@ export interface Play {
   /** Vars loaded from vars_files, in order (already decrypted). */
   varsFromFiles: Vars;
   gatherFacts: boolean;
-  become?: boolean;
-  becomeUser?: string;
-  becomeMethod?: 'sudo' | 'su';
   serial: (number | string)[]; // [] = whole play in one batch
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
-  tags: string[];
   environment?: Record<string, string>;
+  /** `force_handlers:` notified handlers run even on hosts that failed. */
+  forceHandlers?: boolean;
+  /** `order:` the order hosts are taken in. */
+  order?: 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
   preTasks: TaskNode[];
   /** Roles expanded into their tasks (role context on each). */
   roleTasks: TaskNode[];

@@ -13,7 +13,7 @@ import { computeBatches } from './batches.js';
 import { flushHandlers, notify } from './handlers.js';
 import { displayName, playLevelVars, scopeFor } from './host-vars.js';
 import { copyRunOnce, finishTask, handleError, record, resultSink } from './results.js';
-import { Interrupted, StopPlay, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
+import { Interrupted, NO_INHERIT, StopPlay, inherit, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
 import { startAtMatches } from './start-at.js';
 import { tagsAllow } from './tags.js';
 import { executeOnHost, loopItems, moduleOf } from './task-executor.js';
@@ -93,39 +93,9 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
   return stop;
 }
 
+/** What a play passes down: its keywords (when, become, no_log ...), merged as every level's are. */
 function playInherit(play: Play): Inherit {
-  return {
-    blocks: [],
-    when: [],
-    tags: [...play.tags],
-    become: play.become,
-    becomeUser: play.becomeUser,
-    becomeMethod: play.becomeMethod,
-    environment: play.environment ? [play.environment] : [],
-    anyErrorsFatal: play.anyErrorsFatal,
-    rescuable: false,
-  };
-}
-
-function inherit(node: Block | IncludeTasks, inh: Inherit): Inherit {
-  return {
-    ...inh,
-    blocks: Object.keys(node.vars).length ? [...inh.blocks, node.vars] : inh.blocks,
-    when: [...inh.when, ...node.when],
-    tags: [...inh.tags, ...node.tags],
-    become: node.become ?? inh.become,
-    becomeUser: node.becomeUser ?? inh.becomeUser,
-    becomeMethod: node.becomeMethod ?? inh.becomeMethod,
-    ignoreErrors: node.ignoreErrors ?? inh.ignoreErrors,
-    delegateTo: node.delegateTo ?? inh.delegateTo,
-    runOnce: node.runOnce ?? inh.runOnce,
-    noLog: node.noLog ?? inh.noLog,
-    checkMode: node.checkMode ?? inh.checkMode,
-    diff: node.diff ?? inh.diff,
-    environment: node.environment ? [...inh.environment, node.environment] : inh.environment,
-    anyErrorsFatal: node.anyErrorsFatal ?? inh.anyErrorsFatal,
-    role: node.role ?? inh.role,
-  };
+  return inherit({ ...play, vars: undefined, kind: 'play' }, NO_INHERIT);
 }
 
 async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
@@ -134,7 +104,7 @@ async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
   const setup = factsModule();
   if (play.gatherFacts && setup) {
     const gather: Task = { kind: 'task', name: 'Gathering Facts', module: setup.name, args: {}, when: [], tags: ['always'], vars: {}, notify: [], location: play.location };
-    await runNode(rs, gather, pr, inh, false, true);
+    await runNode(rs, gather, pr, { ...inh, when: [] }, false, true);
   }
   const sections: TaskNode[][] = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
   for (const section of sections) {
@@ -147,7 +117,7 @@ async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
 function flush(rs: RunState, pr: PlayRun): Promise<void> {
   return flushHandlers(rs, pr, playInherit(pr.play), async (h, hosts, inh) => {
     // A handler may be a block, a meta or an include as well as a task.
-    if (h.kind === 'task') await runTask(rs, h, pr, inh, hosts, displayName(rs, h, pr.play), true);
+    if (h.kind === 'task') await runTask(rs, h, pr, inherit(h, inh), hosts, displayName(rs, h, pr.play), true);
     else await runNode(rs, h, pr, inh, true, false, hosts);
   });
 }
@@ -165,7 +135,8 @@ async function runNode(rs: RunState, node: TaskNode, pr: PlayRun, inh: Inherit, 
   const hosts = rs.active(pr, subset ?? pr.batch);
   if (hosts.length === 0) return;
   if (node.kind === 'block') return runBlock(rs, node, pr, inh, hosts);
-  const tags = [...inh.tags, ...node.tags];
+  inh = inherit(node, inh);
+  const tags = inh.tags;
   if (!handler && !implicit && !tagsAllow(tags, rs.opts)) return;
   const name = displayName(rs, node, pr.play);
   if (!handler && !implicit && !rs.startReached) {
@@ -209,7 +180,7 @@ async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, host
     return;
   }
   if (node.action === 'noop') return;
-  const when = [...inh.when, ...node.when];
+  const when = inh.when;
   const hit = hosts.filter((h) => when.length === 0 || scopeFor(rs, h, node, inh, pr).conditions(when, node.location));
   if (node.action === 'end_play' && hit.length > 0) {
     rs.emit({ event: 'verbose', level: 1, message: `meta: end_play (${name})` });
@@ -219,21 +190,30 @@ async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, host
       pr.ended.add(h);
       rs.emit({ event: 'verbose', level: 1, host: h, message: 'meta: end_host' });
     }
+  } else if (node.action === 'end_batch' && hit.length > 0) {
+    // The rest of this batch is skipped; the next batch (serial) runs the play from the start.
+    for (const h of pr.batch) pr.ended.add(h);
   } else if (node.action === 'clear_host_errors') {
-    for (const h of pr.batch) if (rs.state.get(h) === 'failed') rs.state.set(h, 'active');
+    for (const h of pr.batch) if (rs.state.get(h) === 'failed' || rs.state.get(h) === 'unreachable') rs.state.set(h, 'active');
+  } else if (node.action === 'clear_facts') {
+    for (const h of hit) rs.facts.delete(h);
+  } else if (node.action === 'reset_connection') {
+    for (const h of hit) await rs.pool.reset(h);
+  } else if (node.action === 'refresh_inventory') {
+    rs.warnOnce('meta:refresh_inventory', { event: 'warning', message: 'meta: refresh_inventory does nothing in obiam-run: the inventory is read once, at the start of the run (hosts from add_host stay)', location: node.location });
   }
 }
 
 async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: Inherit, hosts: string[], name: string): Promise<void> {
   const started = Date.now();
-  rs.emit({ event: 'task-start', task: name, module: 'include_tasks', hosts, handler: false, role: (node.role ?? inh.role)?.name, location: node.location });
+  rs.emit({ event: 'task-start', task: name, module: 'include_tasks', hosts, handler: false, role: inh.role?.name, location: node.location });
   // Hosts that include the same file with the same parameters run it together, in lockstep.
   const groups = new Map<string, { file: string; params: Vars; hosts: string[] }>();
   for (const h of hosts) {
     const t0 = Date.now();
     try {
       const scope = scopeFor(rs, h, node, inh, pr);
-      const when = [...inh.when, ...node.when];
+      const when = inh.when;
       if (!scope.conditions(when, node.location)) {
         record(rs, h, name, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, t0, inh);
         continue;
@@ -257,7 +237,7 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
       });
       record(rs, h, name, 'ok', { changed: false, include: node.file }, t0, inh);
     } catch (e) {
-      handleError(rs, h, name, e, t0, inh, node.ignoreErrors ?? inh.ignoreErrors);
+      handleError(rs, h, name, e, t0, inh, inh.ignoreErrors);
     }
   }
   rs.emit({ event: 'task-end', task: name, durationMs: Date.now() - started });
@@ -267,12 +247,12 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
       if (!existsSync(g.file)) throw new ObiamError('E_INCLUDE_NOT_FOUND', `included file not found: ${g.file}`, { location: node.location, remedy: 'check the path; it is relative to the including file' });
       const load = rs.opts.loadTasksFile;
       if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
-      nodes = await load(g.file, { role: node.role ?? inh.role });
+      nodes = await load(g.file, { role: inh.role });
     } catch (e) {
       for (const h of g.hosts) handleError(rs, h, name, e, Date.now(), inh, false);
       continue;
     }
-    const inner: Inherit = { ...inh, includeParams: { ...inh.includeParams, ...g.params }, role: node.role ?? inh.role };
+    const inner: Inherit = { ...inh, includeParams: { ...inh.includeParams, ...g.params } };
     await runList(rs, nodes, pr, inner, g.hosts);
   }
 }
@@ -280,14 +260,14 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
 /** One task on the hosts: forks at a time, run_once, notify, then the failure limits. */
 async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, hosts: string[], name: string, handler: boolean): Promise<void> {
   const started = Date.now();
-  const runOnce = task.runOnce ?? inh.runOnce ?? false;
+  const runOnce = inh.runOnce ?? false;
   const targets = runOnce ? hosts.slice(0, 1) : hosts;
-  rs.emit({ event: 'task-start', task: name, module: task.module, hosts: targets, handler, role: (task.role ?? inh.role)?.name, location: task.location });
+  rs.emit({ event: 'task-start', task: name, module: task.module, hosts: targets, handler, role: inh.role?.name, location: task.location });
   const forks = Math.max(1, rs.opts.forks ?? Math.min(50, pr.batch.length));
   const limit = pLimit(forks);
   const outcomes = new Map<string, HostOutcome>();
-  const noLog = task.noLog ?? inh.noLog ?? false;
-  const ignore = task.ignoreErrors ?? inh.ignoreErrors ?? false;
+  const noLog = inh.noLog ?? false;
+  const ignore = inh.ignoreErrors ?? false;
   await Promise.all(
     targets.map((h) =>
       limit(async () => {
@@ -313,7 +293,7 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
 }
 
 function checkFailureLimits(rs: RunState, task: Task, inh: Inherit, pr: PlayRun, targets: string[], outcomes: Map<string, HostOutcome>): void {
-  const fatal = task.anyErrorsFatal ?? inh.anyErrorsFatal ?? pr.play.anyErrorsFatal;
+  const fatal = inh.anyErrorsFatal ?? pr.play.anyErrorsFatal;
   const bad = targets.filter((h) => {
     const s = outcomes.get(h)?.status;
     return (s === 'failed' || s === 'unreachable') && rs.state.get(h) !== 'active';

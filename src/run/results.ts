@@ -137,8 +137,8 @@ export interface Execution {
 
 /** Turns one host's execution into its final status: register, no_log, ignore_errors, ignore_unreachable. */
 export function finishTask(rs: RunState, task: Task, host: string, name: string, inh: Inherit, ex: Execution, t0: number): HostOutcome {
-  const ignore = task.ignoreErrors ?? inh.ignoreErrors ?? false;
-  const noLog = task.noLog ?? inh.noLog ?? false;
+  const ignore = inh.ignoreErrors ?? false;
+  const noLog = inh.noLog ?? false;
   const { delegatedTo } = ex;
   if (ex.result) {
     const result = ex.result;
@@ -151,7 +151,7 @@ export function finishTask(rs: RunState, task: Task, host: string, name: string,
     const result = { failed: true, changed: false, censored: NO_LOG_MSG };
     return { status: record(rs, host, name, ignore ? 'ignored' : 'failed', result, t0, inh, { delegatedTo }), result, changed: false };
   }
-  if (e instanceof UnreachableError && task.ignoreUnreachable) {
+  if (e instanceof UnreachableError && inh.ignoreUnreachable) {
     // ignore_unreachable: the host stays in the play; the result says what happened.
     const result = { unreachable: true, changed: false, msg: errorMessage(e), ...(e.remedy ? { hint: e.remedy } : {}) };
     if (task.register) rs.setHostFact(host, task.register, registeredData(result));

@@ -2,7 +2,8 @@
 // the play being run). One object, handed to the play iterator, the task executor, results and handlers.
 import path from 'node:path';
 import { emptyCounts, type HostCounts, type HostStatus } from '../events/types.js';
-import type { Play, RoleContext, Task } from '../load/model.js';
+import { PASSED, type PassedField } from '../load/keywords.js';
+import type { NodeCommon, Play, RoleContext, Task } from '../load/model.js';
 import { groupsMap, hostVarsOf } from '../load/inventory-loader.js';
 import type { BackgroundJob } from '../modules/types.js';
 import { registerSecret } from '../redact.js';
@@ -17,9 +18,8 @@ export const OMIT = '__omit_place_holder__obiam';
 
 export type HostState = 'active' | 'failed' | 'unreachable' | 'rescuing';
 
-/** Keywords a block passes down to the tasks inside it (the model's own fields), plus the walk's context. */
-type Passed = 'when' | 'tags' | 'become' | 'becomeUser' | 'becomeMethod' | 'ignoreErrors' | 'delegateTo' | 'runOnce' | 'noLog' | 'checkMode' | 'diff' | 'anyErrorsFatal';
-export interface Inherit extends Pick<Task, Passed> {
+/** Keywords passed down play -> role -> block -> task (the keyword table's), plus the walk's context. */
+export interface Inherit extends Pick<Task, PassedField> {
   blocks: Vars[];
   /** Environment layers, outermost first (merged per task). */
   environment: (Record<string, string> | string)[];
@@ -148,4 +148,27 @@ export class RunState {
     }
     v[key] = value;
   }
+}
+
+/** The walk's start: nothing passed down yet. */
+export const NO_INHERIT: Inherit = { blocks: [], when: [], tags: [], environment: [], rescuable: false };
+
+/**
+ * The one stage where keywords pass down: a node's own values merged onto what its parents passed
+ * (play, role entry and block, then the task itself), by each keyword's merge in load/keywords.ts.
+ * A task's own `vars` stay a scope layer of their own (host-vars.ts); a block's become a layer here.
+ */
+export function inherit(node: Partial<NodeCommon> & { kind?: string; vars?: Vars }, inh: Inherit): Inherit {
+  const out: Record<string, unknown> = { ...inh };
+  const n = node as Record<string, unknown>;
+  for (const k of PASSED) {
+    const v = n[k.field];
+    if (k.merge === 'append') out[k.field] = [...((inh[k.field] as unknown[] | undefined) ?? []), ...((v as unknown[] | undefined) ?? [])];
+    else if (v !== undefined) out[k.field] = v;
+  }
+  const result = out as unknown as Inherit;
+  if (node.kind === 'block' && node.vars && Object.keys(node.vars).length) result.blocks = [...inh.blocks, node.vars];
+  if (node.environment) result.environment = [...inh.environment, node.environment];
+  if (node.role) result.role = node.role;
+  return result;
 }

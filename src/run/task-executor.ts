@@ -32,15 +32,15 @@ function controllerConnection(host: string): Connection {
 
 /** Runs the task on one host; never throws (the error comes back in the Execution). */
 export async function executeOnHost(rs: RunState, task: Task, host: string, pr: PlayRun, inh: Inherit, name: string, sink: ResultSink): Promise<Execution> {
-  const check = task.checkMode ?? inh.checkMode ?? rs.opts.check;
-  const delegateRaw = task.delegateTo ?? inh.delegateTo;
+  const check = inh.checkMode ?? rs.opts.check;
+  const delegateRaw = inh.delegateTo;
   let delegatedTo: string | undefined;
   try {
     const base = (): VarScope => scopeFor(rs, host, task, inh, pr, check);
     let scope = base();
     // With a loop, delegate_to may name the item (`delegate_to: "{{ item }}"`): rendered per item below.
     if (delegateRaw && task.loop === undefined) delegatedTo = scope.render(delegateRaw, task.location);
-    const when = [...inh.when, ...task.when];
+    const when = inh.when;
     const exec = { rs, task, host, inh, check, name, sink };
     if (task.loop === undefined) {
       if (!scope.conditions(when, task.location)) return { result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, delegatedTo };
@@ -212,11 +212,11 @@ function applyConditions(task: Task, r: ModuleResult, scope: VarScope): ModuleRe
 }
 
 function become(x: Exec, scope: VarScope): BecomeOptions | undefined {
-  const { task, inh } = x;
-  const on = task.become ?? inh.become ?? truthy(scope.get('ansible_become'));
+  const { inh } = x;
+  const on = inh.become ?? truthy(scope.get('ansible_become'));
   if (!on) return undefined;
-  const user = task.becomeUser ?? inh.becomeUser ?? (scope.get('ansible_become_user') as string | undefined) ?? 'root';
-  const method = task.becomeMethod ?? inh.becomeMethod ?? ((scope.get('ansible_become_method') as 'sudo' | 'su' | undefined) ?? 'sudo');
+  const user = inh.becomeUser ?? (scope.get('ansible_become_user') as string | undefined) ?? 'root';
+  const method = inh.becomeMethod ?? ((scope.get('ansible_become_method') as 'sudo' | 'su' | undefined) ?? 'sudo');
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass') ?? x.rs.opts.becomePassword;
   const password = pw === undefined || pw === null ? undefined : String(pw);
   if (password !== undefined) registerSecret(password);
@@ -225,7 +225,7 @@ function become(x: Exec, scope: VarScope): BecomeOptions | undefined {
 
 function environment(x: Exec, scope: VarScope): Record<string, string> | undefined {
   const { task, inh } = x;
-  const layers = task.environment ? [...inh.environment, task.environment] : inh.environment;
+  const layers = inh.environment;
   if (layers.length === 0) return undefined;
   const env: Record<string, string> = {};
   for (const l of layers) {
@@ -237,13 +237,13 @@ function environment(x: Exec, scope: VarScope): Record<string, string> | undefin
 
 function moduleContext(x: Exec, scope: VarScope, target: string, conn: Connection): ModuleContext {
   const { rs, task, inh, check, sink } = x;
-  const role = task.role ?? inh.role;
+  const role = inh.role;
   let all: Vars | undefined;
   return {
     host: target,
     conn,
     check,
-    diff: task.diff ?? inh.diff ?? rs.opts.diff,
+    diff: inh.diff ?? rs.opts.diff,
     become: become(x, scope),
     environment: environment(x, scope),
     // Rendering every variable costs time; done only when a module reads ctx.vars.

@@ -9,6 +9,7 @@ import { ObiamErrors } from '../../src/errors.js';
 import { loadInventory } from '../../src/load/inventory-loader.js';
 import type { Block, Handler, Play, Task, TaskNode } from '../../src/load/model.js';
 import { loadPlaybook, loadTasksFile, parseFreeForm } from '../../src/load/playbook.js';
+import { NO_INHERIT, inherit } from '../../src/run/run-state.js';
 import { parseYaml } from '../../src/load/yaml.js';
 import type { Vars } from '../../src/types.js';
 
@@ -201,7 +202,7 @@ describe('play keywords', () => {
     expect([c!.name, c!.serial, c!.gatherFacts, c!.tags]).toEqual(['third', [], false, ['deploy']]);
   });
 
-  it('applies play-level when and task keywords to every task that does not set them', () => {
+  it('reads play-level when and task keywords onto the play; they reach each task at one stage (inherit)', () => {
     const [p] = plays({
       'site.yml': `- hosts: all
   when: enabled
@@ -214,7 +215,9 @@ describe('play keywords', () => {
       when: other
 `,
     });
-    expect(p!.tasks.map((t) => [t.when, t.checkMode, t.noLog])).toEqual([
+    expect([p!.when, p!.checkMode, p!.noLog]).toEqual([['enabled'], true, true]);
+    const fromPlay = inherit({ ...p!, vars: undefined }, NO_INHERIT);
+    expect(p!.tasks.map((t) => inherit(t, fromPlay)).map((i) => [i.when, i.checkMode, i.noLog])).toEqual([
       [['enabled'], true, true],
       [['enabled', 'other'], true, false],
     ]);
