@@ -53,7 +53,7 @@ const TASKS: readonly Level[] = ['task', 'handler'];
 const PLAY: readonly Level[] = ['play'];
 
 /** The `with_<lookup>` loops Ansible 2.14 maps to lookups; with_items/with_list/with_dict and the rest. */
-export const WITH_LOOPS = ['items', 'list', 'dict', 'fileglob', 'nested', 'cartesian', 'sequence', 'subelements', 'together', 'indexed_items', 'flattened', 'random_choice', 'first_found', 'lines', 'file', 'env', 'inventory_hostnames', 'template', 'varnames'] as const;
+export const WITH_LOOPS = ['items', 'list', 'dict', 'fileglob', 'nested', 'sequence', 'subelements', 'together', 'indexed_items', 'random_choice', 'first_found', 'lines', 'file', 'env', 'inventory_hostnames', 'template', 'varnames'] as const;
 
 export const KEYWORDS = [
   // -- common: every level

@@ -45,8 +45,10 @@ export interface Task extends NodeCommon {
   module: string; // canonical module name
   /** Raw args (may contain templates; rendered per host at run time). */
   args: Record<string, unknown>;
-  loop?: unknown; // list or template string
-  loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number };
+  loop?: unknown; // list or template string; with `loopWith`, the lookup's terms
+  /** `with_<name>:` the lookup that gives the items (items, dict, nested, sequence ...). */
+  loopWith?: string;
+  loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number; extended?: boolean | string; extendedAllitems?: boolean | string };
   register?: string;
   notify: string[];
   changedWhen?: Condition[];
@@ -71,6 +73,7 @@ export interface IncludeTasks extends NodeCommon {
   /** Directory the file name is relative to. */
   baseDir: string;
   loop?: unknown;
+  loopWith?: string;
   loopControl?: Task['loopControl'];
 }
 

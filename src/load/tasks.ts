@@ -9,12 +9,12 @@ import { getModule, moduleNames } from '../modules/registry.js';
 import type { JsonSchema, ModuleDef } from '../modules/types.js';
 import type { Vars } from '../types.js';
 import { actionArgs, coerce, parseFreeForm } from './free-form.js';
-import { readKeywords, type Level } from './keywords.js';
+import { WITH_LOOPS, readKeywords, type Level } from './keywords.js';
 import type { Block, Handler, Meta, RoleContext, Task, TaskNode } from './model.js';
 import { RoleLoader, wrapIfKeywords, type NodeFields, type TaskCtx } from './roles.js';
 import { BLOCK_KEYWORDS, HANDLER_KEYWORDS, INCLUDE_ACTIONS, META_ACTIONS, TASK_KEYWORDS, UNSUPPORTED_KEYWORDS } from './schemas.js';
 import { checkKeywords, checkModuleArgs, isTemplated, shortValue, suggest, type Where } from './validate.js';
-import { bare, conditions, handlerNames, intOrTemplate, isMap, stringValues, toStrings, wrapFilter, type Map_ } from './values.js';
+import { bare, conditions, handlerNames, intOrTemplate, isMap, stringValues, toStrings, type Map_ } from './values.js';
 
 export class TaskLoader extends RoleLoader {
   /** Where each notify target of a task is written, so an unknown handler is named at its own line. */
@@ -111,7 +111,7 @@ export class TaskLoader extends RoleLoader {
       return [];
     }
     this.errors.push(...checkKeywords(d, keywords, where));
-    const loopKeys = ['loop', 'with_items', 'with_list', 'with_dict'].filter((k) => d[k] !== undefined);
+    const loopKeys = ['loop', ...WITH_LOOPS.map((l) => `with_${l}`)].filter((k) => d[k] !== undefined);
     if (loopKeys.length > 1) this.err('E_TASK_LOOPS', `a task has one loop; this one has ${loopKeys.join(' and ')}`, where, [loopKeys[1]!], 'keep one of them');
     if (this.errors.length > before) return [];
 
@@ -140,11 +140,7 @@ export class TaskLoader extends RoleLoader {
     if (!args) return [];
     this.checkSource(def, args, where, key, ctx);
 
-    const loopKey = loopKeys[0];
-    let loop: unknown;
-    if (loopKey === 'with_items') loop = Array.isArray(d.with_items) ? d.with_items.flat(1) : wrapFilter(String(d.with_items), 'flatten(levels=1)');
-    else if (loopKey === 'with_dict') loop = isMap(d.with_dict) ? Object.entries(d.with_dict).map(([k, v]) => ({ key: k, value: v })) : wrapFilter(String(d.with_dict), 'dict2items');
-    else if (loopKey) loop = d[loopKey];
+    const { loop, loopWith } = loopOf(d, loopKeys[0]);
     const lc = isMap(d.loop_control) ? d.loop_control : undefined;
     const t: Task = {
       kind: 'task',
@@ -152,11 +148,9 @@ export class TaskLoader extends RoleLoader {
       args,
       ...common,
       loop,
-      loopControl: lc
-        ? { loopVar: lc.loop_var as string | undefined, label: lc.label as string | undefined, indexVar: lc.index_var as string | undefined, pause: lc.pause as number | undefined }
-        : undefined,
+      loopWith,
+      loopControl: loopControlOf(lc),
       register: d.register as string | undefined,
-      ignoreUnreachable: d.ignore_unreachable === undefined ? undefined : this.bool(d.ignore_unreachable, where, 'ignore_unreachable'),
       notify: handlerNames(d.notify),
       changedWhen: d.changed_when === undefined ? undefined : conditions(d.changed_when),
       failedWhen: d.failed_when === undefined ? undefined : conditions(d.failed_when),
@@ -237,8 +231,8 @@ export class TaskLoader extends RoleLoader {
           file,
           baseDir: ctx.dir,
           ...common,
-          loop: d.loop ?? (Array.isArray(d.with_items) ? d.with_items.flat(1) : d.with_items),
-          loopControl: lc ? { loopVar: lc.loop_var as string | undefined, label: lc.label as string | undefined, indexVar: lc.index_var as string | undefined } : undefined,
+          ...loopOf(d, ['loop', ...WITH_LOOPS.map((l) => `with_${l}`)].find((k) => d[k] !== undefined)),
+          loopControl: loopControlOf(lc),
         },
       ];
     }
@@ -334,4 +328,23 @@ export class TaskLoader extends RoleLoader {
     };
     walk(nodes);
   }
+}
+
+/** `loop:` as written, or `with_<name>:` as the terms of the lookup `<name>` (as Ansible 2.14 runs it). */
+function loopOf(d: Map_, key: string | undefined): { loop?: unknown; loopWith?: string } {
+  if (key === undefined) return {};
+  if (key === 'loop') return { loop: d.loop };
+  return { loop: d[key], loopWith: key.slice('with_'.length) };
+}
+
+function loopControlOf(lc: Map_ | undefined): Task['loopControl'] {
+  if (!lc) return undefined;
+  return {
+    loopVar: lc.loop_var as string | undefined,
+    label: lc.label as string | undefined,
+    indexVar: lc.index_var as string | undefined,
+    pause: lc.pause as number | undefined,
+    extended: lc.extended as boolean | string | undefined,
+    extendedAllitems: lc.extended_allitems as boolean | string | undefined,
+  };
 }

@@ -1,5 +1,5 @@
 // Value coercion for keywords: conditions, tag and handler lists, environment values, counts,
-// serial, and the filter wrap that with_items/with_dict written as templates get.
+// serial.
 import type { Condition } from './model.js';
 
 export type Map_ = Record<string, unknown>;
@@ -34,7 +34,8 @@ export function stringValues(m: Map_): Record<string, string> {
 }
 
 export function toInt(v: unknown): number {
-  return typeof v === 'number' ? v : Number.parseInt(String(v), 10);
+  // A float stays one (`delay: 0.5`); the runner rounds what must be whole.
+  return typeof v === 'number' ? v : Number(String(v).trim());
 }
 
 /** `retries: 3` or `retries: "{{ n }}"`: a template is kept for the runner to render per host. */
@@ -46,10 +47,4 @@ export function serialList(v: unknown): (number | string)[] {
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
   return list.map((x) => (typeof x === 'number' ? x : /^\s*\d+\s*$/.test(String(x)) ? Number(x) : String(x).trim()));
-}
-
-/** `"{{ expr }}"` -> `"{{ (expr) | filter }}"`, for with_items/with_dict written as templates. */
-export function wrapFilter(s: string, filter: string): string {
-  const m = /^\s*\{\{(.*)\}\}\s*$/s.exec(s);
-  return m ? `{{ (${m[1]!.trim()}) | ${filter} }}` : s;
 }

@@ -16,6 +16,7 @@ import { scopeFor } from './host-vars.js';
 import { errorMessage, type Execution, type ResultSink } from './results.js';
 import { OMIT, sleep, type Inherit, type PlayRun, type RunState } from './run-state.js';
 import type { VarScope } from './vars.js';
+import { withLoopItems } from './with-loops.js';
 
 /** The module a task calls: a run option's module first (tests, local plugins), then the registry. */
 export function moduleOf(rs: RunState, task: Task): ModuleDef<any> | undefined {
@@ -52,8 +53,10 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
     for (let index = 0; index < items.length; index++) {
       if (rs.opts.signal?.aborted) break;
       const item = items[index];
-      const itemVars: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length } };
-      if (task.loopControl?.indexVar) itemVars[task.loopControl.indexVar] = index;
+      const extended = loopFlag(task.loopControl?.extended, false, scope, task);
+      const loopInfo = extendedLoop(items, index, extended && loopFlag(task.loopControl?.extendedAllitems, true, scope, task));
+      const itemVars: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ansible_loop: loopInfo };
+      if (task.loopControl?.indexVar) Object.assign(itemVars, { [task.loopControl.indexVar]: index, ansible_index_var: task.loopControl.indexVar });
       // Rebuilt per item so set_fact/register from earlier items are visible.
       scope = base().with(itemVars);
       const ti = Date.now();
@@ -63,7 +66,7 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
         if (delegateRaw) delegatedTo = scope.render(delegateRaw, task.location);
         r = await execOnce(exec, scope, delegatedTo);
       }
-      r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index } : {}) };
+      r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index, ansible_index_var: task.loopControl.indexVar } : {}), ...(extended ? { ansible_loop: loopInfo } : {}) };
       results.push(r);
       const label = task.loopControl?.label !== undefined ? scope.render(String(task.loopControl.label), task.location) : itemLabel(item);
       sink.item(r, label, delegatedTo, ti);
@@ -83,8 +86,26 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
   }
 }
 
+/** `loop_control.extended` / `extended_allitems`: true/false or a template. */
+function loopFlag(v: boolean | string | undefined, dflt: boolean, scope: VarScope, task: Task): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v === 'boolean') return v;
+  return truthy(scope.renderValue(v, task.location));
+}
+
+/** `ansible_loop` for one item (Ansible's extended loop variables; allitems only when asked). */
+function extendedLoop(items: unknown[], index: number, allitems: boolean): Vars {
+  const n = items.length;
+  const out: Vars = { index: index + 1, index0: index, first: index === 0, last: index === n - 1, length: n, revindex: n - index, revindex0: n - index - 1 };
+  if (allitems) out.allitems = items;
+  if (index + 1 < n) out.nextitem = items[index + 1];
+  if (index > 0) out.previtem = items[index - 1];
+  return out;
+}
+
 /** A loop's items: a list (or a template that renders to one); null means none. */
-export function loopItems(loop: unknown, scope: VarScope, node: { location: SourceLocation }): unknown[] {
+export function loopItems(loop: unknown, scope: VarScope, node: { location: SourceLocation; loopWith?: string }): unknown[] {
+  if (node.loopWith) return withLoopItems(node.loopWith, loop, scope, node.location);
   const v = scope.renderValue(loop, node.location, { keepUnsafe: true });
   if (v === null || v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -131,7 +152,7 @@ async function execOnce(x: Exec, scope: VarScope, delegatedTo?: string): Promise
   const untilConds = task.until;
   const retries = renderCount(task.retries, 3, 'retries', scope, task);
   const attempts = untilConds && untilConds.length > 0 ? Math.max(1, retries + 1) : 1;
-  const delay = renderCount(task.delay, 5, 'delay', scope, task) * 1000;
+  const delay = renderCount(task.delay, 5, 'delay', scope, task, true) * 1000;
   let r: ModuleResult = { changed: false };
   const firstTry = Date.now();
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -166,7 +187,7 @@ async function execOnce(x: Exec, scope: VarScope, delegatedTo?: string): Promise
 }
 
 /** `retries` / `delay`: a number, or a template rendered for this host; anything else is an error. */
-function renderCount(v: number | string | undefined, dflt: number, what: string, scope: VarScope, task: Task): number {
+function renderCount(v: number | string | undefined, dflt: number, what: string, scope: VarScope, task: Task, float = false): number {
   if (v === undefined) return dflt;
   const n = typeof v === 'number' ? v : Number(scope.render(v, task.location));
   if (!Number.isFinite(n) || n < 0) {
@@ -176,7 +197,7 @@ function renderCount(v: number | string | undefined, dflt: number, what: string,
       exitCode: EXIT.HOST_FAILED,
     });
   }
-  return Math.floor(n);
+  return float ? n : Math.floor(n);
 }
 
 async function runModule(mod: ModuleDef, task: Task, scope: VarScope, ctx: ModuleContext): Promise<ModuleResult> {

@@ -178,9 +178,13 @@ describe('play keywords', () => {
     expect(plain(play.tasks[5])).toEqual({ kind: 'meta', action: 'flush_handlers', when: [], tags: [], vars: {} });
   });
 
-  it('turns with_items (flattened one level), with_dict and a templated with_items into loop', () => {
-    const loops = play.tasks.slice(6).map((t) => (t as Task).loop);
-    expect(loops).toEqual([['x', 'y', 'z'], [{ key: 'k1', value: 'v1' }, { key: 'k2', value: 'v2' }], '{{ (groups_list) | flatten(levels=1) }}']);
+  it('keeps with_items, with_dict and a templated with_items as the terms of their lookup (run at run time)', () => {
+    const loops = play.tasks.slice(6).map((t) => [(t as Task).loopWith, (t as Task).loop]);
+    expect(loops).toEqual([
+      ['items', [['x', 'y'], 'z']],
+      ['dict', { k1: 'v1', k2: 'v2' }],
+      ['items', '{{ groups_list }}'],
+    ]);
   });
 
   it('takes hosts as a string, serial as a number or a percentage, and defaults gather_facts to true', () => {
