@@ -247,7 +247,7 @@ export async function runPlaybookCommand(files: string[], o: PlaybookOptions, ct
       })
     : undefined;
   try {
-    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks });
+    return await runWithReporters(playbook, inventory, o, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks, vault });
   } finally {
     guard?.release();
     step?.close();
@@ -264,10 +264,11 @@ interface RunParts {
   recorder: RunRecorder;
   step?: StepPrompt;
   loadTasks: LoadTasksFile;
+  vault?: VaultDecrypter;
 }
 
 async function runWithReporters(playbook: Playbook, inventory: Inventory, o: PlaybookOptions, ctx: CliContext, parts: RunParts): Promise<number> {
-  const { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks } = parts;
+  const { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks, vault } = parts;
   const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
   const verbosity = o.verbose ?? 0;
   const bus = new EventBus();
@@ -312,6 +313,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       stopRequest: ctx.stopRequest,
       resume: guard?.resume,
       loadTasksFile: loadTasks,
+      vault,
     });
     await bus.close();
     if (recorder.problem) ctx.err(`${redact(`[WARNING]: ${recorder.problem}`)}\n`);

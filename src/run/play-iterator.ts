@@ -260,7 +260,8 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
 /** One task on the hosts: forks at a time, run_once, notify, then the failure limits. */
 async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, hosts: string[], name: string, handler: boolean): Promise<void> {
   const started = Date.now();
-  const runOnce = inh.runOnce ?? false;
+  // add_host runs once for the batch (Ansible's bypass_host_loop), like run_once.
+  const runOnce = (inh.runOnce ?? false) || moduleOf(rs, task)?.bypassHostLoop === true;
   const targets = runOnce ? hosts.slice(0, 1) : hosts;
   rs.emit({ event: 'task-start', task: name, module: task.module, hosts: targets, handler, role: inh.role?.name, location: task.location });
   const forks = Math.max(1, rs.opts.forks ?? Math.min(50, pr.batch.length));

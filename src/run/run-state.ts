@@ -108,10 +108,13 @@ export class RunState {
     this.emit(e);
   }
 
+  /** Variables of hosts added by add_host (kept apart: the inventory's own layers are read from its files). */
+  private readonly addedVars = new Map<string, Vars>();
+
   inventoryVars(host: string): Vars {
     let v = this.invVars.get(host);
     if (!v) {
-      v = hostVarsOf(this.opts.inventory, host);
+      v = { ...hostVarsOf(this.opts.inventory, host), ...this.addedVars.get(host) };
       this.invVars.set(host, v);
     }
     return v;
@@ -138,6 +141,74 @@ export class RunState {
   /** Hard abort, or a stop request outside a serial play's batch. */
   stopNow(): boolean {
     return Boolean(this.opts.signal?.aborted || (this.opts.stopRequest?.aborted && !this.current?.serial));
+  }
+
+  /** add_host: the host (new or known) joins the groups and gets the variables; true when something changed. */
+  addHost(name: string, groups: string[], vars: Vars): boolean {
+    const inv = this.opts.inventory;
+    let changed = false;
+    let h = inv.hosts.get(name);
+    if (!h) {
+      h = { name, vars: {}, groups: [] };
+      inv.hosts.set(name, h);
+      this.group('all').hosts.push(name);
+      changed = true;
+    }
+    for (const g of groups) changed = this.join(name, g) || changed;
+    this.addedVars.set(name, { ...this.addedVars.get(name), ...vars });
+    Object.assign(h.vars, vars);
+    this.inventoryChanged();
+    return changed;
+  }
+
+  /** group_by: the host joins the group (made a child of the parents); true when something changed. */
+  addGroup(host: string, group: string, parents: string[]): boolean {
+    let changed = this.join(host, group);
+    for (const p of parents) {
+      if (p === 'all') continue;
+      const parent = this.group(p);
+      if (!parent.children.includes(group)) {
+        parent.children.push(group);
+        this.group(group).parents.push(p);
+        changed = true;
+      }
+    }
+    this.inventoryChanged();
+    return changed;
+  }
+
+  private group(name: string): { hosts: string[]; children: string[]; parents: string[] } {
+    const inv = this.opts.inventory;
+    let g = inv.groups.get(name);
+    if (!g) {
+      g = { name, vars: {}, hosts: [], children: [], parents: name === 'all' ? [] : ['all'] };
+      inv.groups.set(name, g);
+      if (name !== 'all') this.group('all').children.push(name);
+    }
+    return g;
+  }
+
+  private join(host: string, group: string): boolean {
+    const g = this.group(group);
+    if (g.hosts.includes(host)) return false;
+    g.hosts.push(host);
+    const h = this.opts.inventory.hosts.get(host);
+    if (h && !h.groups.includes(group)) h.groups.push(group);
+    // A host in a group of its own is no longer `ungrouped` (as Ansible's inventory keeps it).
+    const ungrouped = this.opts.inventory.groups.get('ungrouped');
+    if (ungrouped && group !== 'ungrouped') {
+      ungrouped.hosts = ungrouped.hosts.filter((x) => x !== host);
+      if (h) h.groups = h.groups.filter((x) => x !== 'ungrouped');
+    }
+    return true;
+  }
+
+  /** Groups and host variables are read again after add_host / group_by. */
+  private inventoryChanged(): void {
+    this.invVars.clear();
+    const fresh = groupsMap(this.opts.inventory);
+    for (const k of Object.keys(this.groups)) delete this.groups[k];
+    Object.assign(this.groups, fresh);
   }
 
   setHostFact(host: string, key: string, value: unknown): void {

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { EXIT, ObiamError, UnreachableError, type SourceLocation } from '../errors.js';
 import type { Task } from '../load/model.js';
+import { loadYamlFile } from '../load/yaml.js';
 import { findControllerFile } from '../modules/lib/controller-files.js';
 import { getModule } from '../modules/registry.js';
 import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
@@ -272,6 +273,7 @@ function moduleContext(x: Exec, scope: VarScope, target: string, conn: Connectio
       all ??= scope.all();
       return all;
     },
+    readVarsFile: (file) => loadYamlFile(file, { vault: rs.opts.vault }).data,
     findFile: (kind, name) => findControllerFile(kind, name, { rolePath: role?.path, playbookDir: rs.opts.playbook.dir, taskDir: path.dirname(task.location.file) }, task.location),
     render: (template, vars, name) => (vars ? rs.templater.render(template, vars, name) : scope.render(template, name ?? task.location)),
     log: (level, message) => sink.event({ event: 'verbose', level, host: target, message }),

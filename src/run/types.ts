@@ -5,6 +5,7 @@ import type { Playbook, RoleContext, TaskNode } from '../load/model.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
+import type { VaultDecrypter } from '../vault/types.js';
 import type { StepAnswer } from './start-at.js';
 
 export interface RunOptions {
@@ -37,6 +38,8 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Reads an include_tasks file at run time (the CLI hands in the playbook loader with its vault). */
   loadTasksFile?: LoadTasksFile;
+  /** Decrypts vault-encrypted vars files read at run time (include_vars). */
+  vault?: VaultDecrypter;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
 }
