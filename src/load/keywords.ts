@@ -6,12 +6,12 @@ import type { JsonSchema } from '../modules/types.js';
 
 export type Level = 'play' | 'role' | 'block' | 'task' | 'handler';
 /**
- * How a value passes down: `override` (the innermost one set wins), `append` (outer values first:
+ * How a value passes down: `override` (the innermost one set wins; an empty list is not set), `append` (outer values first:
  * when, tags), `layer` (each level's value is kept as a layer: vars, environment), `none` (not passed).
  */
 export type Merge = 'none' | 'override' | 'append' | 'layer';
 /** How the loader reads the value into the model field. */
-export type Reader = 'string' | 'bool' | 'conditions' | 'strings' | 'vars' | 'environment';
+export type Reader = 'string' | 'bool' | 'conditions' | 'strings' | 'names' | 'vars' | 'environment';
 
 export interface KeywordDef {
   yaml: string;
@@ -97,7 +97,8 @@ export const KEYWORDS = [
     },
   },
   { yaml: 'register', on: TASKS, merge: 'none', schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'register: a variable name (letters, digits, _)' } },
-  { yaml: 'notify', on: TASKS, merge: 'none', schema: stringList('notify') },
+  // On a block or an import, notify passes down to the tasks that set none (as Ansible 2.14).
+  { yaml: 'notify', field: 'notify', on: ['block', 'task', 'handler'], merge: 'override', read: 'names', schema: stringList('notify') },
   { yaml: 'changed_when', on: TASKS, merge: 'none', schema: condition },
   { yaml: 'failed_when', on: TASKS, merge: 'none', schema: condition },
   { yaml: 'until', on: TASKS, merge: 'none', schema: condition },

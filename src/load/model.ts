@@ -36,6 +36,8 @@ export interface NodeCommon {
   anyErrorsFatal?: boolean;
   /** An unreachable host stays in the play; the result (`unreachable: true`) is registered. */
   ignoreUnreachable?: boolean;
+  /** Handlers notified when the task changes something (on a block or an import: for the tasks inside). */
+  notify?: string[];
   role?: RoleContext;
   location: SourceLocation;
 }
@@ -115,6 +117,8 @@ export interface Play extends Omit<NodeCommon, 'role'> {
   postTasks: TaskNode[];
   handlers: Handler[]; // play handlers + role handlers
   roles: RoleContext[];
+  /** The roles listed under `roles:` (the `role_names` variable). */
+  roleNames?: string[];
   location: SourceLocation;
 }
 

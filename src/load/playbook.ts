@@ -130,8 +130,11 @@ class Loader extends TaskLoader {
     if (typeof d.strategy === 'string' && d.strategy !== 'linear' && !isTemplated(d.strategy)) {
       this.warn(`strategy \`${d.strategy}\` is run as linear: obiam-run has one strategy (each task on every host before the next)`, where.y.locate([...where.path, 'strategy'], 'value'));
     }
+    // role_names: the roles the play lists (not their dependencies).
+    const roleNames = Array.isArray(d.roles) ? d.roles.map((e) => (typeof e === 'string' ? e : isMap(e) ? String(e.role ?? e.name ?? '') : '')).filter(Boolean) : [];
     return {
       ...common,
+      roleNames,
       name: typeof d.name === 'string' ? d.name : hosts,
       hosts,
       vars,

@@ -206,7 +206,7 @@ export function pickKeywords(d: Map_): Map_ {
 
 /** Tasks an import brings, wrapped in a block when the import carries keywords for them. */
 export function wrapIfKeywords(nodes: TaskNode[], d: Map_, common: NodeFields): TaskNode[] {
-  const hasKw = Object.keys(pickKeywords(d)).length > 0 || (isMap(d.vars) && Object.keys(d.vars).length > 0);
+  const hasKw = Object.keys(pickKeywords(d)).length > 0 || (isMap(d.vars) && Object.keys(d.vars).length > 0) || d.notify !== undefined;
   if (!hasKw) return nodes;
   return [{ kind: 'block', block: nodes, rescue: [], always: [], ...common, name: undefined }];
 }

@@ -68,6 +68,8 @@ export class TaskLoader extends RoleLoader {
         return conditions(v);
       case 'strings':
         return toStrings(v);
+      case 'names':
+        return handlerNames(v);
       case 'vars':
         // `vars:` as a list of mappings is read as their merge, in order (as Ansible does).
         return isMap(v) ? { ...v } : Array.isArray(v) ? Object.assign({}, ...v.filter(isMap)) : {};
@@ -130,8 +132,12 @@ export class TaskLoader extends RoleLoader {
       const m: Meta = { kind: 'meta', action: a as Meta['action'], ...common };
       return [m];
     }
-    // `include:` (deprecated in 2.14, still read) is include_tasks.
-    if (action === 'include') return this.includeTasks('include_tasks', d, key, where, ctx, common);
+    // `include:` (deprecated in 2.14, still read): static like import_tasks when it can be (a fixed
+    // file name, no loop), else dynamic like include_tasks, as 2.14 decides.
+    if (action === 'include') {
+      const dynamic = isTemplated(d[key]) || Object.keys(d).some((k) => k === 'loop' || k.startsWith('with_'));
+      return this.includeTasks(dynamic ? 'include_tasks' : 'import_tasks', d, key, where, ctx, common);
+    }
     if (action === 'include_tasks' || action === 'import_tasks') return this.includeTasks(action, d, key, where, ctx, common);
     if (action === 'import_role' || action === 'include_role') return this.importRole(d, key, where, ctx, common);
 

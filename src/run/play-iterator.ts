@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { EXIT, ObiamError, isObiamError } from '../errors.js';
+import { EXIT, ObiamError, ObiamErrors, isObiamError } from '../errors.js';
 import type { Block, IncludeTasks, Meta, Play, Task, TaskNode } from '../load/model.js';
 import { patternWarnings, selectHosts } from '../load/patterns.js';
 import { factsModule } from '../modules/registry.js';
@@ -29,7 +29,7 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
   // Once per run, as ansible-playbook does: plays sharing a pattern would repeat it.
   for (const w of patternWarnings(rs.opts.inventory, play.hosts)) rs.warnOnce(`pattern:${w}`, { event: 'warning', message: w, location: play.location });
   // Hosts that failed or went unreachable in an earlier play are left out, as ansible-playbook does.
-  let hosts = selected.filter((h) => rs.hostState(h) === 'active');
+  let hosts = ordered(selected, play.order).filter((h) => rs.hostState(h) === 'active');
   const serial = play.serial.length > 0;
   // --resume: a serial play leaves out the hosts the interrupted run already took through it;
   // plays without serial (gates, checks) run again in full.
@@ -114,7 +114,35 @@ async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
   }
 }
 
-function flush(rs: RunState, pr: PlayRun): Promise<void> {
+/** `order:` the hosts of a play in inventory order (default), reversed, sorted by name, or shuffled. */
+function ordered(hosts: string[], order: Play['order']): string[] {
+  switch (order) {
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort();
+    case 'reverse_sorted':
+      return [...hosts].sort().reverse();
+    case 'shuffle':
+      return [...hosts].map((h) => [Math.random(), h] as const).sort((a, b) => a[0] - b[0]).map(([, h]) => h);
+    default:
+      return hosts;
+  }
+}
+
+async function flush(rs: RunState, pr: PlayRun): Promise<void> {
+  // force_handlers (play keyword or --force-handlers): notified handlers run on hosts that failed too.
+  const force = pr.play.forceHandlers || rs.opts.forceHandlers === true;
+  const revived = force ? pr.batch.filter((h) => rs.state.get(h) === 'failed' && (pr.notified.get(h)?.size ?? 0) > 0) : [];
+  for (const h of revived) rs.state.set(h, 'active');
+  try {
+    await flushOnce(rs, pr);
+  } finally {
+    for (const h of revived) if (rs.hostState(h) === 'active') rs.state.set(h, 'failed');
+  }
+}
+
+function flushOnce(rs: RunState, pr: PlayRun): Promise<void> {
   return flushHandlers(rs, pr, playInherit(pr.play), async (h, hosts, inh) => {
     // A handler may be a block, a meta or an include as well as a task.
     if (h.kind === 'task') await runTask(rs, h, pr, inherit(h, inh), hosts, displayName(rs, h, pr.play), true);
@@ -249,6 +277,8 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
       if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
       nodes = await load(g.file, { role: inh.role });
     } catch (e) {
+      // A mistake in the included file's tasks stops the run (exit 4), as in Ansible: no rescue catches it.
+      if (e instanceof ObiamErrors) throw e;
       for (const h of g.hosts) handleError(rs, h, name, e, Date.now(), inh, false);
       continue;
     }
@@ -277,7 +307,7 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
         const t0 = Date.now();
         const ex = await executeOnHost(rs, task, h, pr, inh, name, resultSink(rs, h, name, inh, noLog, ignore));
         const outcome = finishTask(rs, task, h, name, inh, ex, t0);
-        if (outcome.changed && outcome.status !== 'skipped') notify(rs, task, h, pr);
+        if (outcome.changed && outcome.status !== 'skipped') notify(rs, task, h, pr, inh.notify);
         outcomes.set(h, outcome);
       }),
     ),
@@ -286,7 +316,7 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
     const first = outcomes.get(targets[0]!)!;
     const others = hosts.slice(1);
     copyRunOnce(rs, task, moduleOf(rs, task), others, first);
-    if (first.changed) for (const h of others) notify(rs, task, h, pr);
+    if (first.changed) for (const h of others) notify(rs, task, h, pr, inh.notify);
   }
   rs.emit({ event: 'task-end', task: name, durationMs: Date.now() - started });
   if (rs.opts.signal?.aborted) throw new Interrupted();

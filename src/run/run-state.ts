@@ -222,7 +222,7 @@ export class RunState {
 }
 
 /** The walk's start: nothing passed down yet. */
-export const NO_INHERIT: Inherit = { blocks: [], when: [], tags: [], environment: [], rescuable: false };
+export const NO_INHERIT: Inherit = { blocks: [], when: [], tags: [], notify: [], environment: [], rescuable: false };
 
 /**
  * The one stage where keywords pass down: a node's own values merged onto what its parents passed
@@ -235,7 +235,7 @@ export function inherit(node: Partial<NodeCommon> & { kind?: string; vars?: Vars
   for (const k of PASSED) {
     const v = n[k.field];
     if (k.merge === 'append') out[k.field] = [...((inh[k.field] as unknown[] | undefined) ?? []), ...((v as unknown[] | undefined) ?? [])];
-    else if (v !== undefined) out[k.field] = v;
+    else if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out[k.field] = v;
   }
   const result = out as unknown as Inherit;
   if (node.kind === 'block' && node.vars && Object.keys(node.vars).length) result.blocks = [...inh.blocks, node.vars];

@@ -38,6 +38,8 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Reads an include_tasks file at run time (the CLI hands in the playbook loader with its vault). */
   loadTasksFile?: LoadTasksFile;
+  /** --force-handlers: notified handlers run on hosts that failed too. */
+  forceHandlers?: boolean;
   /** Decrypts vault-encrypted vars files read at run time (include_vars). */
   vault?: VaultDecrypter;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
