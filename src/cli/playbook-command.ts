@@ -9,7 +9,7 @@ import type { Inventory } from '../load/inventory.js';
 import { loadInventory } from '../load/inventory-loader.js';
 import type { Play, Playbook, TaskNode } from '../load/model.js';
 import { selectHosts } from '../load/patterns.js';
-import { loadPlaybook, loadTasksFile } from '../load/playbook.js';
+import { loadIncludedRole, loadPlaybook, loadTasksFile } from '../load/playbook.js';
 import { redact } from '../redact.js';
 import { createJsonReporter } from '../reporters/json.js';
 import { liveViewSupported } from '../reporters/live-view.js';
@@ -313,6 +313,7 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       stopRequest: ctx.stopRequest,
       resume: guard?.resume,
       loadTasksFile: loadTasks,
+      loadIncludedRole: (name, opts) => loadIncludedRole(name, { ...opts, vault, playbookDir: playbook.dir }),
       vault,
     });
     await bus.close();

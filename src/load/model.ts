@@ -77,6 +77,18 @@ export interface IncludeTasks extends NodeCommon {
   loop?: unknown;
   loopWith?: string;
   loopControl?: Task['loopControl'];
+  /** `include_role` read at run time (a templated name, a loop, or inside an included file): `file` is unused. */
+  includeRole?: IncludeRoleSpec;
+}
+
+export interface IncludeRoleSpec {
+  /** Raw, may be a template. */
+  name: string;
+  tasksFrom?: string;
+  /** `vars:` of the include: role params. */
+  params: Vars;
+  /** `apply:` keywords for every task of the role. */
+  apply?: Record<string, unknown>;
 }
 
 /** `meta: flush_handlers` (and other meta actions). */

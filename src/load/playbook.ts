@@ -220,3 +220,20 @@ export function loadTasksFile(file: string, opts: { vault?: VaultDecrypter; role
   if (loader.errors.length) throw new ObiamErrors(dedupe(loader.errors), EXIT.PARSE);
   return nodes;
 }
+
+/** An include_role read at run time: the role's tasks (apply keywords on them) and its handlers. */
+export function loadIncludedRole(
+  name: string,
+  opts: { vault?: VaultDecrypter; playbookDir: string; rolesPath?: string[]; dir: string; tasksFrom?: string; params: Vars; apply?: Record<string, unknown>; at?: SourceLocation },
+): { nodes: TaskNode[]; handlers: Handler[] } {
+  const loader = new Loader({ vault: opts.vault, rolesPath: opts.rolesPath }, opts.playbookDir);
+  const file = opts.at?.file ?? path.join(opts.playbookDir, 'playbook');
+  // The include's own place stands for the whole: errors about the role name point at it.
+  const y = { file, data: { include_role: { name } }, doc: null, locate: () => opts.at ?? { file, line: 1, col: 1 } };
+  const acc: PlayAcc = { handlers: [], roles: [], seenRoles: new Set() };
+  const where: Where = { y, path: [] };
+  const rolePath = loader.findRole(name, { y, path: ['include_role'] }, opts.dir);
+  const nodes = rolePath ? loader.roleTasks(rolePath, name, opts.params, where, acc, opts.tasksFrom, opts.apply, true) : [];
+  if (loader.errors.length) throw new ObiamErrors(dedupe(loader.errors), EXIT.PARSE);
+  return { nodes, handlers: acc.handlers };
+}

@@ -11,7 +11,7 @@ import type { Vars } from '../types.js';
 import { actionArgs, coerce, parseFreeForm } from './free-form.js';
 import { WITH_LOOPS, readKeywords, type Level } from './keywords.js';
 import type { Block, Handler, Meta, RoleContext, Task, TaskNode } from './model.js';
-import { RoleLoader, wrapIfKeywords, type NodeFields, type TaskCtx } from './roles.js';
+import { RoleLoader, wrapIfKeywords, type NodeFields, type PlayAcc, type TaskCtx } from './roles.js';
 import { BLOCK_KEYWORDS, HANDLER_KEYWORDS, INCLUDE_ACTIONS, META_ACTIONS, TASK_KEYWORDS, UNSUPPORTED_KEYWORDS } from './schemas.js';
 import { checkKeywords, checkModuleArgs, isTemplated, shortValue, suggest, type Where } from './validate.js';
 import { bare, conditions, handlerNames, intOrTemplate, isMap, stringValues, toStrings, type Map_ } from './values.js';
@@ -267,26 +267,41 @@ export class TaskLoader extends RoleLoader {
 
   importRole(d: Map_, key: string, where: Where, ctx: TaskCtx, common: NodeFields): TaskNode[] {
     const v = d[key];
-    const spec = typeof v === 'string' ? { name: v } : isMap(v) ? v : {};
+    // `include_role: name=x tasks_from=y` (free form) or a mapping.
+    const spec: Map_ = typeof v === 'string' ? (v.includes('=') ? parseFreeForm(v, 'all').args : { name: v }) : isMap(v) ? v : {};
     if (typeof spec.name !== 'string') {
       this.err('E_BAD_VALUE', `${key} needs \`name:\``, where, [key], `write \`${key}: {name: rolename}\``, 'value');
       return [];
     }
+    const params: Vars = isMap(d.vars) ? { ...d.vars } : {};
+    const tasksFrom = typeof spec.tasks_from === 'string' ? spec.tasks_from : undefined;
+    const apply = isMap(spec.apply) ? spec.apply : undefined;
+    const loopKey = ['loop', ...WITH_LOOPS.map((l) => `with_${l}`)].find((k) => d[k] !== undefined);
+    // include_role is read at run time when it must be: a templated name, a loop, or a file included at run time.
+    if (key.endsWith('include_role') && (isTemplated(spec.name) || loopKey !== undefined || !ctx.play)) {
+      return [{ kind: 'include', file: '', baseDir: ctx.dir, ...common, ...loopOf(d, loopKey), loopControl: loopControlOf(isMap(d.loop_control) ? d.loop_control : undefined), includeRole: { name: spec.name, tasksFrom, params, apply } }];
+    }
     if (!ctx.play) {
-      this.err('E_UNSUPPORTED_KEYWORD', `${key} inside a file included at run time is not supported`, where, [key], 'use import_tasks for the including file, or list the role under roles:');
+      this.err('E_UNSUPPORTED_KEYWORD', `${key} inside a file included at run time is not supported`, where, [key], 'use include_role, or import_tasks for the including file');
       return [];
     }
-    if (d.loop !== undefined) {
-      this.err('E_BAD_VALUE', `${key} cannot loop in obiam-run (roles are expanded before the run)`, where, ['loop'], 'loop inside the role instead');
+    if (loopKey !== undefined) {
+      this.err('E_BAD_VALUE', `${key} is static and cannot loop`, where, [loopKey], 'use include_role with loop:');
       return [];
     }
     const rolePath = this.findRole(spec.name, { y: where.y, path: [...where.path, key] }, this.playbookDir);
     if (!rolePath) return [];
-    const params: Vars = isMap(d.vars) ? { ...d.vars } : {};
-    const tasksFrom = typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main.yml';
-    const nodes = this.expandRole(rolePath, spec.name, params, {}, { y: where.y, path: [...where.path, key] }, ctx.play, [], tasksFrom, spec.allow_duplicates !== false);
+    const nodes = this.roleTasks(rolePath, spec.name, params, { y: where.y, path: [...where.path, key] }, ctx.play, tasksFrom, apply, spec.allow_duplicates !== false);
     // The entry's own `vars:` went to role params; the block carries the rest of its keywords.
     return wrapIfKeywords(nodes, { ...d, vars: undefined }, { ...common, vars: {} });
+  }
+
+  /** A role's tasks for import_role / include_role, with `apply:` keywords on each of them. */
+  roleTasks(rolePath: string, name: string, params: Vars, where: Where, acc: PlayAcc, tasksFrom: string | undefined, apply: Map_ | undefined, allowDuplicates: boolean): TaskNode[] {
+    const nodes = this.expandRole(rolePath, name, params, {}, where, acc, [], tasksFrom ?? 'main.yml', allowDuplicates);
+    if (!apply) return nodes;
+    this.errors.push(...checkKeywords(apply, BLOCK_KEYWORDS, { y: where.y, path: [...where.path, 'apply'] }));
+    return [{ kind: 'block', block: nodes, rescue: [], always: [], ...this.common(apply, { y: where.y, path: [...where.path, 'apply'] }, 'block') }];
   }
 
   block(d: Map_, where: Where, ctx: TaskCtx): TaskNode[] {

@@ -26,7 +26,7 @@ function runMagic(rs: RunState, hostvars: Record<string, Vars>): Vars {
 }
 
 export function displayName(rs: RunState, node: Task | Meta | IncludeTasks, play: Play): string {
-  const raw = node.name ?? (node.kind === 'task' ? node.module : node.kind === 'meta' ? `meta: ${node.action}` : `include_tasks: ${node.file}`);
+  const raw = node.name ?? (node.kind === 'task' ? node.module : node.kind === 'meta' ? `meta: ${node.action}` : node.includeRole ? `include_role : ${node.includeRole.name}` : `include_tasks: ${node.file}`);
   try {
     // Task names are rendered with play-level variables only, as Ansible does.
     return rs.templater.render(raw, playLevelVars(rs, play));

@@ -234,9 +234,9 @@ async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, host
 
 async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: Inherit, hosts: string[], name: string): Promise<void> {
   const started = Date.now();
-  rs.emit({ event: 'task-start', task: name, module: 'include_tasks', hosts, handler: false, role: inh.role?.name, location: node.location });
-  // Hosts that include the same file with the same parameters run it together, in lockstep.
-  const groups = new Map<string, { file: string; params: Vars; hosts: string[] }>();
+  rs.emit({ event: 'task-start', task: name, module: node.includeRole ? 'include_role' : 'include_tasks', hosts, handler: false, role: inh.role?.name, location: node.location });
+  // Hosts that include the same file (or role) with the same parameters run it together, in lockstep.
+  const groups = new Map<string, { file: string; role?: string; params: Vars; hosts: string[] }>();
   for (const h of hosts) {
     const t0 = Date.now();
     try {
@@ -256,14 +256,15 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
           if (node.loopControl?.indexVar) params[node.loopControl.indexVar] = index;
         }
         const fileScope = node.loop === undefined ? scope : scope.with(params);
-        const rel = fileScope.render(node.file, node.location);
-        const file = path.isAbsolute(rel) ? rel : path.resolve(node.baseDir, rel);
-        const key = `${file}\0${JSON.stringify(params)}`;
-        const g = groups.get(key) ?? { file, params, hosts: [] };
+        const role = node.includeRole ? fileScope.render(node.includeRole.name, node.location) : undefined;
+        const rel = role === undefined ? fileScope.render(node.file, node.location) : '';
+        const file = role !== undefined ? '' : path.isAbsolute(rel) ? rel : path.resolve(node.baseDir, rel);
+        const key = `${role ?? file}\0${JSON.stringify(params)}`;
+        const g = groups.get(key) ?? { file, role, params, hosts: [] };
         g.hosts.push(h);
         groups.set(key, g);
       });
-      record(rs, h, name, 'ok', { changed: false, include: node.file }, t0, inh);
+      record(rs, h, name, 'ok', { changed: false, ...(node.includeRole ? { include_role: node.includeRole.name } : { include: node.file }) }, t0, inh);
     } catch (e) {
       handleError(rs, h, name, e, t0, inh, inh.ignoreErrors);
     }
@@ -272,10 +273,13 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
   for (const g of groups.values()) {
     let nodes: TaskNode[];
     try {
-      if (!existsSync(g.file)) throw new ObiamError('E_INCLUDE_NOT_FOUND', `included file not found: ${g.file}`, { location: node.location, remedy: 'check the path; it is relative to the including file' });
-      const load = rs.opts.loadTasksFile;
-      if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
-      nodes = await load(g.file, { role: inh.role });
+      if (g.role !== undefined) nodes = includedRole(rs, pr, node, g.role);
+      else {
+        if (!existsSync(g.file)) throw new ObiamError('E_INCLUDE_NOT_FOUND', `included file not found: ${g.file}`, { location: node.location, remedy: 'check the path; it is relative to the including file' });
+        const load = rs.opts.loadTasksFile;
+        if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
+        nodes = await load(g.file, { role: inh.role });
+      }
     } catch (e) {
       // A mistake in the included file's tasks stops the run (exit 4), as in Ansible: no rescue catches it.
       if (e instanceof ObiamErrors) throw e;
@@ -285,6 +289,17 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
     const inner: Inherit = { ...inh, includeParams: { ...inh.includeParams, ...g.params } };
     await runList(rs, nodes, pr, inner, g.hosts);
   }
+}
+
+/** include_role at run time: the role's tasks; its handlers join the play's (once per role). */
+function includedRole(rs: RunState, pr: PlayRun, node: IncludeTasks, name: string): TaskNode[] {
+  const load = rs.opts.loadIncludedRole;
+  if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include role ${name}: no role loader was given to the run`, { exitCode: EXIT.INTERNAL });
+  const spec = node.includeRole!;
+  const { nodes, handlers } = load(name, { dir: node.baseDir, tasksFrom: spec.tasksFrom, params: spec.params, apply: spec.apply, at: node.location });
+  const known = new Set(pr.play.handlers.map((h) => `${h.role?.path}\0${h.name}`));
+  for (const h of handlers) if (!known.has(`${h.role?.path}\0${h.name}`)) pr.play.handlers.push(h);
+  return nodes;
 }
 
 /** One task on the hosts: forks at a time, run_once, notify, then the failure limits. */

@@ -1,7 +1,8 @@
 // What the CLI hands the runner, and what the runner hands back.
 import type { EventBus } from '../events/types.js';
 import type { Inventory } from '../load/inventory.js';
-import type { Playbook, RoleContext, TaskNode } from '../load/model.js';
+import type { Handler, Playbook, RoleContext, TaskNode } from '../load/model.js';
+import type { SourceLocation } from '../errors.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
@@ -38,6 +39,7 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Reads an include_tasks file at run time (the CLI hands in the playbook loader with its vault). */
   loadTasksFile?: LoadTasksFile;
+  loadIncludedRole?: LoadIncludedRole;
   /** --force-handlers: notified handlers run on hosts that failed too. */
   forceHandlers?: boolean;
   /** Decrypts vault-encrypted vars files read at run time (include_vars). */
@@ -45,6 +47,9 @@ export interface RunOptions {
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
 }
+
+/** Reads a role for include_role at run time (the CLI hands in the loader with its vault and role path). */
+export type LoadIncludedRole = (name: string, opts: { dir: string; tasksFrom?: string; params: Vars; apply?: Record<string, unknown>; at?: SourceLocation }) => { nodes: TaskNode[]; handlers: Handler[] };
 
 export type LoadTasksFile = (file: string, opts: { role?: RoleContext }) => TaskNode[] | Promise<TaskNode[]>;
 
