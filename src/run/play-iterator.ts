@@ -183,12 +183,19 @@ async function runNode(rs: RunState, node: TaskNode, pr: PlayRun, inh: Inherit, 
 
 async function runBlock(rs: RunState, block: Block, pr: PlayRun, outer: Inherit, hosts: string[]): Promise<void> {
   const inh = inherit(block, outer);
-  await runList(rs, block.block, pr, { ...inh, rescuable: outer.rescuable || block.rescue.length > 0 }, hosts);
-  // Hosts that failed inside the block: rescued if there is a rescue section.
-  const failedHere = hosts.filter((h) => rs.state.get(h) === 'rescuing');
-  if (block.rescue.length > 0 && failedHere.length > 0) {
-    for (const h of failedHere) rs.state.set(h, 'active');
-    await runList(rs, block.rescue, pr, { ...inh, rescuable: outer.rescuable }, failedHere);
+  // any_errors_fatal stops the play, but this block's `always` still runs first (as Ansible does).
+  let stop: StopPlay | undefined;
+  try {
+    await runList(rs, block.block, pr, { ...inh, rescuable: outer.rescuable || block.rescue.length > 0 }, hosts);
+    // Hosts that failed inside the block: rescued if there is a rescue section.
+    const failedHere = hosts.filter((h) => rs.state.get(h) === 'rescuing');
+    if (block.rescue.length > 0 && failedHere.length > 0) {
+      for (const h of failedHere) rs.state.set(h, 'active');
+      await runList(rs, block.rescue, pr, { ...inh, rescuable: outer.rescuable }, failedHere);
+    }
+  } catch (e) {
+    if (!(e instanceof StopPlay) || block.always.length === 0) throw e;
+    stop = e;
   }
   // `always` runs on every host of the block, failed ones included (they stay failed afterwards).
   const failedBefore = new Map(hosts.filter((h) => rs.state.get(h) === 'rescuing' || rs.state.get(h) === 'failed').map((h) => [h, rs.state.get(h)!]));
@@ -200,6 +207,7 @@ async function runBlock(rs: RunState, block: Block, pr: PlayRun, outer: Inherit,
   }
   // Failures in a block without a rescue propagate to the enclosing block (still 'rescuing') or become final.
   for (const h of hosts) if (rs.state.get(h) === 'rescuing' && !outer.rescuable) rs.state.set(h, 'failed');
+  if (stop) throw stop;
 }
 
 async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, hosts: string[], name: string): Promise<void> {
