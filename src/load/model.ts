@@ -113,6 +113,8 @@ export interface Play extends Omit<NodeCommon, 'role'> {
   varsFiles: string[]; // absolute paths
   /** Vars loaded from vars_files, in order (already decrypted). */
   varsFromFiles: Vars;
+  /** vars_files entries whose names are templates: read when the play starts (after the others). */
+  lateVarsFiles?: LateVarsFile[];
   gatherFacts: boolean;
   serial: (number | string)[]; // [] = whole play in one batch
   maxFailPercentage?: number;
@@ -131,6 +133,14 @@ export interface Play extends Omit<NodeCommon, 'role'> {
   roles: RoleContext[];
   /** The roles listed under `roles:` (the `role_names` variable). */
   roleNames?: string[];
+  location: SourceLocation;
+}
+
+export interface LateVarsFile {
+  /** The names (raw templates); the first that exists is read. */
+  choices: string[];
+  /** Directory the names are relative to. */
+  dir: string;
   location: SourceLocation;
 }
 

@@ -10,7 +10,7 @@ import { getModule } from '../modules/registry.js';
 import type { Vars } from '../types.js';
 import type { VaultDecrypter } from '../vault/types.js';
 import { dedupe, notVarsError, type LoadPlaybookOptions, type LoadWarning } from './diagnostics.js';
-import type { Handler, Play, Playbook, RoleContext, TaskNode } from './model.js';
+import type { Handler, LateVarsFile, Play, Playbook, RoleContext, TaskNode } from './model.js';
 import { patternWarnings } from './patterns.js';
 import type { PlayAcc, TaskCtx } from './roles.js';
 import { INCLUDE_ACTIONS, PLAY_KEYWORDS, TASK_KEYWORDS } from './schemas.js';
@@ -140,6 +140,7 @@ class Loader extends TaskLoader {
       vars,
       varsFiles: fromFiles.files,
       varsFromFiles: fromFiles.vars,
+      ...(fromFiles.late.length ? { lateVarsFiles: fromFiles.late } : {}),
       gatherFacts: d.gather_facts === undefined ? true : this.bool(d.gather_facts, where, 'gather_facts'),
       serial: serialList(d.serial),
       maxFailPercentage: d.max_fail_percentage === undefined ? undefined : Number(String(d.max_fail_percentage).replace('%', '')),
@@ -159,11 +160,12 @@ class Loader extends TaskLoader {
 
 
   /** Reads vars_files in order; `files` are the ones read (for a fallback list, the one chosen). */
-  varsFiles(v: unknown, where: Where, dir: string): { vars: Vars; files: string[] } {
+  varsFiles(v: unknown, where: Where, dir: string): { vars: Vars; files: string[]; late: LateVarsFile[] } {
     const out: Vars = {};
     const files: string[] = [];
+    const late: LateVarsFile[] = [];
     // Anything but a list or a string has been reported by checkKeywords.
-    if (v === undefined || v === null || (!Array.isArray(v) && typeof v !== 'string')) return { vars: out, files };
+    if (v === undefined || v === null || (!Array.isArray(v) && typeof v !== 'string')) return { vars: out, files, late };
     const list = Array.isArray(v) ? v : [v];
     list.forEach((entry, i) => {
       const at: Where = { y: where.y, path: Array.isArray(v) ? [...where.path, i] : where.path };
@@ -175,7 +177,8 @@ class Loader extends TaskLoader {
       }
       const choices = raw as string[];
       if (choices.some(isTemplated)) {
-        this.err('E_VARS_FILES_TEMPLATED', `vars_files entry ${shortValue(entry)} uses a template; vars files are read before any host is known`, at, [], 'name the file directly, or use include_vars-style per-environment inventories (group_vars)', 'value');
+        // Read when the play starts, with the play's variables and extra vars (runner: play-iterator.ts).
+        late.push({ choices, dir, location: at.y.locate(at.path, 'value') });
         return;
       }
       const abs = choices.map((c) => path.resolve(dir, c));
@@ -193,7 +196,7 @@ class Loader extends TaskLoader {
       }
       Object.assign(out, y.data);
     });
-    return { vars: out, files };
+    return { vars: out, files, late };
   }
 }
 

@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import { EXIT, ObiamError, ObiamErrors, isObiamError } from '../errors.js';
 import type { Block, IncludeTasks, Meta, Play, Task, TaskNode } from '../load/model.js';
 import { patternWarnings, selectHosts } from '../load/patterns.js';
+import { loadYamlFile } from '../load/yaml.js';
 import { factsModule } from '../modules/registry.js';
 import type { Vars } from '../types.js';
 import { computeBatches } from './batches.js';
@@ -50,6 +51,7 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
     rs.emit({ event: 'play-end', play: play.name });
     return false;
   }
+  readLateVarsFiles(rs, play);
   // `serial: "{{ roll_serial | default(1) }}"`: rendered with play-level variables and extra vars.
   const serialSpec = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? rs.templater.render(v, playLevelVars(rs, play)) : v));
   const batches = computeBatches(hosts, serialSpec);
@@ -112,6 +114,23 @@ async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
     await runList(rs, section, pr, inh);
     await flush(rs, pr);
   }
+}
+
+/** vars_files named by templates: rendered with the play's variables and extra vars, read now. */
+function readLateVarsFiles(rs: RunState, play: Play): void {
+  for (const entry of play.lateVarsFiles ?? []) {
+    const vars = playLevelVars(rs, play);
+    const names = entry.choices.map((c) => path.resolve(entry.dir, rs.templater.render(c, vars, entry.location)));
+    const found = names.find((f) => existsSync(f));
+    if (!found) throw new ObiamError('E_FILE_NOT_FOUND', `vars file not found: ${names.join(' or ')}`, { location: entry.location, remedy: 'vars_files are relative to the playbook', exitCode: EXIT.ERROR });
+    const data = loadYamlFile(found, { vault: rs.opts.vault }).data;
+    if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
+      throw new ObiamError('E_VARS_SHAPE', `a vars file must hold a mapping of variables: ${found}`, { location: entry.location, remedy: 'write `name: value` lines', exitCode: EXIT.ERROR });
+    }
+    play.varsFromFiles = { ...play.varsFromFiles, ...(data as Vars | null) };
+    play.varsFiles = [...play.varsFiles, found];
+  }
+  play.lateVarsFiles = undefined;
 }
 
 /** `order:` the hosts of a play in inventory order (default), reversed, sorted by name, or shuffled. */
