@@ -30,7 +30,8 @@ export function parseFreeForm(text: string, keys: string[] | 'all'): { args: Rec
       i++;
     }
     const word = text.slice(start, i);
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(word);
+    // A key may be a template when every word is a key (set_fact: "{{ item.0 }}={{ item.1 }}").
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(word) ?? (keys === 'all' ? /^((?:[A-Za-z0-9_]*\{\{[\s\S]*?\}\}[A-Za-z0-9_]*)+)=([\s\S]*)$/.exec(word) : null);
     if (m && (keys === 'all' || keys.includes(m[1]!))) {
       let val = m[2]!;
       if (val.length >= 2 && (val[0] === '"' || val[0] === "'") && val.at(-1) === val[0]) val = val.slice(1, -1);

@@ -1,7 +1,7 @@
 // include_vars: reads variables from a YAML/JSON file (or every file of a directory) on the controller
 // into the host's variables, optionally under one name. Files are looked for in the role's vars/,
 // then the playbook's vars/ and directory, then beside the tasks file.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ModuleDef } from './types.js';
 
@@ -16,6 +16,16 @@ interface IncludeVarsArgs {
   extensions?: string[];
   ignore_unknown_extensions?: boolean;
   hash_behaviour?: 'replace' | 'merge';
+}
+
+/** ctx.findFile's places, then the role directory itself (`dir: vars` in a role is its vars/). */
+function find(ctx: Parameters<ModuleDef['run']>[1], name: string): string {
+  const rolePath = ctx.vars.role_path;
+  if (typeof rolePath === 'string' && !path.isAbsolute(name)) {
+    const inRole = [path.join(rolePath, 'vars', name), path.join(rolePath, name)].find((p) => existsSync(p));
+    if (inRole) return inRole;
+  }
+  return ctx.findFile('vars', name);
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -67,7 +77,7 @@ export const includeVarsModule: ModuleDef<IncludeVarsArgs> = {
     const extensions = args.extensions ?? ['yaml', 'yml', 'json'];
     let files: string[];
     if (args.dir !== undefined) {
-      const dir = ctx.findFile('vars', args.dir);
+      const dir = find(ctx, args.dir);
       const ignore = new Set(typeof args.ignore_files === 'string' ? [args.ignore_files] : (args.ignore_files ?? []));
       const matching = args.files_matching !== undefined ? new RegExp(args.files_matching) : undefined;
       files = walk(dir, args.depth ?? 0).filter((f) => {
@@ -83,7 +93,7 @@ export const includeVarsModule: ModuleDef<IncludeVarsArgs> = {
     } else {
       const name = args.file ?? args._raw_params;
       if (!name) return { changed: false, failed: true, msg: 'include_vars: give a file (`include_vars: file.yml` or file:) or dir:' };
-      files = [ctx.findFile('vars', name.trim())];
+      files = [find(ctx, name.trim())];
     }
     let vars: Record<string, unknown> = {};
     for (const f of files) {
