@@ -10,7 +10,7 @@ import { groupsMap } from '../inventory/host-vars.js';
 import { loadInventory } from '../inventory/sources.js';
 import type { Play, Playbook, TaskNode } from '../load/model.js';
 import { selectHosts } from '../inventory/patterns.js';
-import { loadPlaybook, loadTasksFile } from '../load/playbook.js';
+import { loadIncludedRole, loadPlaybook, loadTasksFile } from '../load/playbook.js';
 import { redact } from '../redact.js';
 import { createJsonReporter } from '../reporters/json.js';
 import { liveViewSupported } from '../reporters/live-view.js';
@@ -285,7 +285,7 @@ export async function runPlaybookCommand(files: string[], given: PlaybookOptions
       })
     : undefined;
   try {
-    return await runWithReporters(playbook, inventory, { ...o, connection }, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks });
+    return await runWithReporters(playbook, inventory, { ...o, connection }, ctx, { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks, vault });
   } finally {
     guard?.release();
     step?.close();
@@ -302,10 +302,11 @@ interface RunParts {
   recorder: RunRecorder;
   step?: StepPrompt;
   loadTasks: LoadTasksFile;
+  vault?: VaultDecrypter;
 }
 
 async function runWithReporters(playbook: Playbook, inventory: Inventory, o: PlaybookOptions, ctx: CliContext, parts: RunParts): Promise<number> {
-  const { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks } = parts;
+  const { extraVars, filter, loadWarnings, guard, recorder, step, loadTasks, vault } = parts;
   const becomePassword = o.askBecomePass ? await (ctx.prompt ?? promptHidden)('BECOME password: ') : undefined;
   const verbosity = o.verbose ?? 0;
   const bus = new EventBus();
@@ -352,6 +353,8 @@ async function runWithReporters(playbook: Playbook, inventory: Inventory, o: Pla
       loadTasksFile: loadTasks,
       connection: o.connection,
       forceHandlers: o.forceHandlers,
+      loadIncludedRole: (name, opts) => loadIncludedRole(name, { ...opts, vault, playbookDir: playbook.dir }),
+      vault,
     });
     await bus.close();
     if (recorder.problem) ctx.err(`${redact(`[WARNING]: ${recorder.problem}`)}\n`);

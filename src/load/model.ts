@@ -2,6 +2,7 @@
 // Produced by the loader after validation; consumed by the runner.
 import type { SourceLocation } from '../errors.js';
 import type { Vars } from '../types.js';
+import type { META_ACTIONS } from './schemas.js';
 
 /** Jinja expression text (bare, as in `when:`) or a literal boolean. */
 export type Condition = string | boolean;
@@ -16,7 +17,8 @@ export interface RoleContext {
   params: Vars;
 }
 
-interface NodeCommon {
+/** The keyword fields of any node (their YAML names and merging are in load/keywords.ts). */
+export interface NodeCommon {
   name?: string;
   when: Condition[];
   tags: string[];
@@ -32,6 +34,10 @@ interface NodeCommon {
   diff?: boolean;
   environment?: Record<string, string> | string;
   anyErrorsFatal?: boolean;
+  /** An unreachable host stays in the play; the result (`unreachable: true`) is registered. */
+  ignoreUnreachable?: boolean;
+  /** Handlers notified when the task changes something (on a block or an import: for the tasks inside). */
+  notify?: string[];
   role?: RoleContext;
   location: SourceLocation;
 }
@@ -41,11 +47,11 @@ export interface Task extends NodeCommon {
   module: string; // canonical module name
   /** Raw args (may contain templates; rendered per host at run time). */
   args: Record<string, unknown>;
-  loop?: unknown; // list or template string
-  loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number };
+  loop?: unknown; // list or template string; with `loopWith`, the lookup's terms
+  /** `with_<name>:` the lookup that gives the items (items, dict, nested, sequence ...). */
+  loopWith?: string;
+  loopControl?: { loopVar?: string; label?: string; indexVar?: string; pause?: number; extended?: boolean | string; extendedAllitems?: boolean | string };
   register?: string;
-  /** An unreachable host stays in the play; the result (`unreachable: true`) is registered. */
-  ignoreUnreachable?: boolean;
   notify: string[];
   changedWhen?: Condition[];
   failedWhen?: Condition[];
@@ -69,13 +75,26 @@ export interface IncludeTasks extends NodeCommon {
   /** Directory the file name is relative to. */
   baseDir: string;
   loop?: unknown;
+  loopWith?: string;
   loopControl?: Task['loopControl'];
+  /** `include_role` read at run time (a templated name, a loop, or inside an included file): `file` is unused. */
+  includeRole?: IncludeRoleSpec;
+}
+
+export interface IncludeRoleSpec {
+  /** Raw, may be a template. */
+  name: string;
+  tasksFrom?: string;
+  /** `vars:` of the include: role params. */
+  params: Vars;
+  /** `apply:` keywords for every task of the role. */
+  apply?: Record<string, unknown>;
 }
 
 /** `meta: flush_handlers` (and other meta actions). */
 export interface Meta extends NodeCommon {
   kind: 'meta';
-  action: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_host_errors' | 'noop';
+  action: (typeof META_ACTIONS)[number];
 }
 
 export type TaskNode = Task | Block | IncludeTasks | Meta;
@@ -86,22 +105,25 @@ export type Handler = TaskNode & {
   listen: string[];
 };
 
-export interface Play {
+/** A play carries the keywords every level may have (when, no_log, check_mode ...); the runner passes them down. */
+export interface Play extends Omit<NodeCommon, 'role'> {
   name: string;
   hosts: string;
   vars: Vars;
   varsFiles: string[]; // absolute paths
   /** Vars loaded from vars_files, in order (already decrypted). */
   varsFromFiles: Vars;
+  /** vars_files entries whose names are templates: read when the play starts (after the others). */
+  lateVarsFiles?: LateVarsFile[];
   gatherFacts: boolean;
-  become?: boolean;
-  becomeUser?: string;
-  becomeMethod?: 'sudo' | 'su';
   serial: (number | string)[]; // [] = whole play in one batch
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
-  tags: string[];
   environment?: Record<string, string>;
+  /** `force_handlers:` notified handlers run even on hosts that failed. */
+  forceHandlers?: boolean;
+  /** `order:` the order hosts are taken in. */
+  order?: 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
   preTasks: TaskNode[];
   /** Roles expanded into their tasks (role context on each). */
   roleTasks: TaskNode[];
@@ -109,6 +131,16 @@ export interface Play {
   postTasks: TaskNode[];
   handlers: Handler[]; // play handlers + role handlers
   roles: RoleContext[];
+  /** The roles listed under `roles:` (the `role_names` variable). */
+  roleNames?: string[];
+  location: SourceLocation;
+}
+
+export interface LateVarsFile {
+  /** The names (raw templates); the first that exists is read. */
+  choices: string[];
+  /** Directory the names are relative to. */
+  dir: string;
   location: SourceLocation;
 }
 

@@ -27,6 +27,11 @@ import { statModule } from './stat.js';
 import { unarchiveModule } from './unarchive.js';
 import { xmlModule } from './xml.js';
 import { tomlModule } from './toml.js';
+import { pingModule } from './ping.js';
+import { tempfileModule } from './tempfile.js';
+import { includeVarsModule } from './include-vars.js';
+import { addHostModule } from './add-host.js';
+import { groupByModule } from './group-by.js';
 
 const MODULES: ModuleDef<any>[] = [
   copyModule,
@@ -57,6 +62,11 @@ const MODULES: ModuleDef<any>[] = [
   failModule,
   pauseModule,
   httpProbeModule,
+  pingModule,
+  tempfileModule,
+  includeVarsModule,
+  addHostModule,
+  groupByModule,
 ];
 
 const byName = new Map<string, ModuleDef<any>>();

@@ -13,12 +13,17 @@ export const setFactModule: ModuleDef<Record<string, unknown>> = {
     type: 'object',
     properties: { cacheable: { type: 'boolean' } },
     // Any variable name is a valid key, so keys are checked by name pattern instead of a fixed list.
-    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    // (a key may be a template, rendered when the task runs: `"{{ name }}": value`).
+    propertyNames: { pattern: '^([A-Za-z_][A-Za-z0-9_]*|.*\\{\\{.*\\}\\}.*)$' },
     minProperties: 1,
   },
-  async run(args) {
+  async run(args, ctx) {
     const facts: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(args)) {
+    for (const [raw, v] of Object.entries(args)) {
+      const k = raw.includes('{{') ? ctx.render(raw) : raw;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+        throw new ObiamError('E_SET_FACT_ARGS', `The variable name '${k}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.`, { exitCode: EXIT.HOST_FAILED, remedy: 'give set_fact a valid variable name' });
+      }
       if (k === 'cacheable') continue; // accepted; there is no fact cache to write to
       if (k === '_raw_params') {
         throw new ObiamError('E_SET_FACT_ARGS', 'set_fact: free-form text is not a variable assignment', { exitCode: EXIT.HOST_FAILED, remedy: 'use `set_fact: {name: value}` or `name=value` pairs' });

@@ -21,7 +21,9 @@ export interface ModuleContext {
   /** All variables visible to the task (already merged by precedence). */
   vars: Vars;
   /** Resolves a controller file for `src:` of copy/template/unarchive (role files/ or templates/, then playbook dir). */
-  findFile(kind: 'files' | 'templates', name: string): string;
+  findFile(kind: 'files' | 'templates' | 'vars', name: string): string;
+  /** Reads a YAML/JSON vars file on the controller (vault-encrypted ones decrypted when the run has the password). */
+  readVarsFile?(file: string): unknown;
   /** Renders a template string with the task's variables (nunjucks, Jinja2-compatible). */
   render(template: string, vars?: Vars, name?: string): string;
   /** Verbose output (-v levels); values are redacted by the reporter. */
@@ -67,6 +69,8 @@ export interface ModuleDef<A = Record<string, unknown>> {
   controllerFiles?: ControllerFileArg[];
   /** The module gathers facts: the play's implicit `Gathering Facts` task calls it (setup). */
   gathersFacts?: boolean;
+  /** Runs once per task for the whole batch (on the first host), not per host (add_host). */
+  bypassHostLoop?: boolean;
   /** The module's `ansible_facts` become host variables (set_fact), not gathered facts (setup). */
   setsHostFacts?: boolean;
   /** Does the module honour check mode itself? If false, the runner skips it in check mode. */

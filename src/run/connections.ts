@@ -69,6 +69,18 @@ export class ConnectionPool {
     }
   }
 
+  /** `meta: reset_connection`: closes the host's connection; the next task opens a new one. */
+  async reset(host: string): Promise<void> {
+    const p = this.conns.get(host);
+    if (!p) return;
+    this.conns.delete(host);
+    try {
+      await (await p).close();
+    } catch {
+      /* an unreachable host has nothing to close */
+    }
+  }
+
   /** Closes every open connection; errors while closing are ignored (the run is over). */
   async closeAll(): Promise<void> {
     const all = [...this.conns.values()];

@@ -3,8 +3,9 @@
 import type { Handler, Task } from '../load/model.js';
 import type { Inherit, PlayRun, RunState } from './run-state.js';
 
-export function notify(rs: RunState, task: Task, host: string, pr: PlayRun): void {
-  for (const n of task.notify) {
+/** `names`: what the task notifies, its own or passed down from a block or an import. */
+export function notify(rs: RunState, task: Task, host: string, pr: PlayRun, names: readonly string[] = task.notify): void {
+  for (const n of names) {
     const idx: number[] = [];
     pr.play.handlers.forEach((h, i) => {
       if (h.name === n || h.listen.includes(n) || (h.role && `${h.role.name} : ${h.name}` === n)) idx.push(i);

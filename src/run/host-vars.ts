@@ -18,13 +18,15 @@ function runMagic(rs: RunState, hostvars: Record<string, Vars>): Vars {
     playbook_dir: rs.opts.playbook.dir,
     ansible_diff_mode: rs.opts.diff,
     omit: OMIT,
+    // The Ansible version whose language obiam-run follows (playbooks test it with `version()`).
+    ansible_version: { string: '2.14.0', full: '2.14.0', major: 2, minor: 14, revision: 0 },
     // --resume: which hosts the interrupted run finished, and which it was in the middle of.
     obiam_resume: { resumed: rs.opts.resume !== undefined, interrupted: rs.opts.resume?.interrupted ?? [] },
   };
 }
 
 export function displayName(rs: RunState, node: Task | Meta | IncludeTasks, play: Play): string {
-  const raw = node.name ?? (node.kind === 'task' ? node.module : node.kind === 'meta' ? `meta: ${node.action}` : `include_tasks: ${node.file}`);
+  const raw = node.name ?? (node.kind === 'task' ? node.module : node.kind === 'meta' ? `meta: ${node.action}` : node.includeRole ? `include_role : ${node.includeRole.name}` : `include_tasks: ${node.file}`);
   try {
     // Task names are rendered with play-level variables only, as Ansible does.
     return rs.templater.render(raw, playLevelVars(rs, play));
@@ -47,6 +49,7 @@ export function scopeFor(rs: RunState, host: string, node: { vars: Vars; role?: 
     ansible_run_tags: rs.opts.tags.length ? rs.opts.tags : ['all'],
     ansible_skip_tags: rs.opts.skipTags,
     ansible_verbosity: rs.opts.verbosity,
+    role_names: [...new Set(pr.play.roleNames ?? [])],
     ...(role ? { role_name: role.name, role_path: role.path } : {}),
   };
   const vars = composeTaskVars({
@@ -64,7 +67,18 @@ export function scopeFor(rs: RunState, host: string, node: { vars: Vars; role?: 
     magic,
     extra: rs.opts.extraVars,
   });
-  return new VarScope(vars, rs.templater);
+  const scope = new VarScope(vars, rs.templater);
+  // `vars`: every variable of the task, rendered when read (vars['name_' ~ x]); it leaves out itself and hostvars.
+  const shown = (k: string | symbol): k is string => typeof k === 'string' && k !== 'vars' && k !== 'hostvars' && k in vars;
+  const view = new Proxy(vars, {
+    get: (_t, k) => (shown(k) ? scope.get(k) : undefined),
+    has: (_t, k) => shown(k),
+    ownKeys: () => Object.keys(vars).filter((k) => k !== 'vars' && k !== 'hostvars'),
+    getOwnPropertyDescriptor: (_t, k) => (shown(k) ? { configurable: true, enumerable: true, writable: false, value: scope.get(k) } : undefined),
+  });
+  lazyViews.add(view);
+  vars.vars = view;
+  return scope;
 }
 
 /** `hostvars[h].x`: another host's inventory vars, facts and set_facts, rendered when read. */

@@ -4,16 +4,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { EXIT, ObiamError, isObiamError } from '../errors.js';
+import { EXIT, ObiamError, ObiamErrors, isObiamError } from '../errors.js';
 import type { Block, IncludeTasks, Meta, Play, Task, TaskNode } from '../load/model.js';
 import { patternWarnings, selectHosts } from '../inventory/patterns.js';
+import { loadYamlFile } from '../load/yaml.js';
 import { factsModule } from '../modules/registry.js';
 import type { Vars } from '../types.js';
 import { computeBatches } from './batches.js';
 import { flushHandlers, notify } from './handlers.js';
 import { displayName, playLevelVars, scopeFor } from './host-vars.js';
 import { copyRunOnce, finishTask, handleError, record, resultSink } from './results.js';
-import { Interrupted, StopPlay, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
+import { Interrupted, NO_INHERIT, StopPlay, inherit, type HostOutcome, type Inherit, type PlayRun, type RunState } from './run-state.js';
 import { renderPlayHosts } from './play-hosts.js';
 import { startAtMatches } from './start-at.js';
 import { tagsAllow } from './tags.js';
@@ -37,7 +38,7 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
   // Once per run, as ansible-playbook does: plays sharing a pattern would repeat it.
   for (const w of patternWarnings(rs.opts.inventory, pattern)) rs.warnOnce(`pattern:${w}`, { event: 'warning', message: w, location: play.location });
   // Hosts that failed or went unreachable in an earlier play are left out, as ansible-playbook does.
-  let hosts = selected.filter((h) => rs.hostState(h) === 'active');
+  let hosts = ordered(selected, play.order).filter((h) => rs.hostState(h) === 'active');
   const serial = play.serial.length > 0;
   // --resume: a serial play leaves out the hosts the interrupted run already took through it;
   // plays without serial (gates, checks) run again in full.
@@ -58,6 +59,7 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
     rs.emit({ event: 'play-end', play: play.name });
     return false;
   }
+  readLateVarsFiles(rs, play);
   // `serial: "{{ roll_serial | default(1) }}"`: rendered with play-level variables and extra vars.
   const serialSpec = play.serial.map((v) => (typeof v === 'string' && v.includes('{{') ? rs.templater.render(v, playLevelVars(rs, play)) : v));
   const batches = computeBatches(hosts, serialSpec);
@@ -101,39 +103,9 @@ export async function runPlay(rs: RunState, play: Play, index: number): Promise<
   return stop;
 }
 
+/** What a play passes down: its keywords (when, become, no_log ...), merged as every level's are. */
 function playInherit(play: Play): Inherit {
-  return {
-    blocks: [],
-    when: [],
-    tags: [...play.tags],
-    become: play.become,
-    becomeUser: play.becomeUser,
-    becomeMethod: play.becomeMethod,
-    environment: play.environment ? [play.environment] : [],
-    anyErrorsFatal: play.anyErrorsFatal,
-    rescuable: false,
-  };
-}
-
-function inherit(node: Block | IncludeTasks, inh: Inherit): Inherit {
-  return {
-    ...inh,
-    blocks: Object.keys(node.vars).length ? [...inh.blocks, node.vars] : inh.blocks,
-    when: [...inh.when, ...node.when],
-    tags: [...inh.tags, ...node.tags],
-    become: node.become ?? inh.become,
-    becomeUser: node.becomeUser ?? inh.becomeUser,
-    becomeMethod: node.becomeMethod ?? inh.becomeMethod,
-    ignoreErrors: node.ignoreErrors ?? inh.ignoreErrors,
-    delegateTo: node.delegateTo ?? inh.delegateTo,
-    runOnce: node.runOnce ?? inh.runOnce,
-    noLog: node.noLog ?? inh.noLog,
-    checkMode: node.checkMode ?? inh.checkMode,
-    diff: node.diff ?? inh.diff,
-    environment: node.environment ? [...inh.environment, node.environment] : inh.environment,
-    anyErrorsFatal: node.anyErrorsFatal ?? inh.anyErrorsFatal,
-    role: node.role ?? inh.role,
-  };
+  return inherit({ ...play, vars: undefined, kind: 'play' }, NO_INHERIT);
 }
 
 async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
@@ -142,7 +114,7 @@ async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
   const setup = factsModule();
   if (play.gatherFacts && setup) {
     const gather: Task = { kind: 'task', name: 'Gathering Facts', module: setup.name, args: {}, when: [], tags: ['always'], vars: {}, notify: [], location: play.location };
-    await runNode(rs, gather, pr, inh, false, true);
+    await runNode(rs, gather, pr, { ...inh, when: [] }, false, true);
   }
   const sections: TaskNode[][] = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
   for (const section of sections) {
@@ -152,10 +124,55 @@ async function runBatch(rs: RunState, pr: PlayRun): Promise<void> {
   }
 }
 
-function flush(rs: RunState, pr: PlayRun): Promise<void> {
+/** vars_files named by templates: rendered with the play's variables and extra vars, read now. */
+function readLateVarsFiles(rs: RunState, play: Play): void {
+  for (const entry of play.lateVarsFiles ?? []) {
+    const vars = playLevelVars(rs, play);
+    const names = entry.choices.map((c) => path.resolve(entry.dir, rs.templater.render(c, vars, entry.location)));
+    const found = names.find((f) => existsSync(f));
+    if (!found) throw new ObiamError('E_FILE_NOT_FOUND', `vars file not found: ${names.join(' or ')}`, { location: entry.location, remedy: 'vars_files are relative to the playbook', exitCode: EXIT.ERROR });
+    const data = loadYamlFile(found, { vault: rs.opts.vault }).data;
+    if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
+      throw new ObiamError('E_VARS_SHAPE', `a vars file must hold a mapping of variables: ${found}`, { location: entry.location, remedy: 'write `name: value` lines', exitCode: EXIT.ERROR });
+    }
+    play.varsFromFiles = { ...play.varsFromFiles, ...(data as Vars | null) };
+    play.varsFiles = [...play.varsFiles, found];
+  }
+  play.lateVarsFiles = undefined;
+}
+
+/** `order:` the hosts of a play in inventory order (default), reversed, sorted by name, or shuffled. */
+function ordered(hosts: string[], order: Play['order']): string[] {
+  switch (order) {
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort();
+    case 'reverse_sorted':
+      return [...hosts].sort().reverse();
+    case 'shuffle':
+      return [...hosts].map((h) => [Math.random(), h] as const).sort((a, b) => a[0] - b[0]).map(([, h]) => h);
+    default:
+      return hosts;
+  }
+}
+
+async function flush(rs: RunState, pr: PlayRun): Promise<void> {
+  // force_handlers (play keyword or --force-handlers): notified handlers run on hosts that failed too.
+  const force = pr.play.forceHandlers || rs.opts.forceHandlers === true;
+  const revived = force ? pr.batch.filter((h) => rs.state.get(h) === 'failed' && (pr.notified.get(h)?.size ?? 0) > 0) : [];
+  for (const h of revived) rs.state.set(h, 'active');
+  try {
+    await flushOnce(rs, pr);
+  } finally {
+    for (const h of revived) if (rs.hostState(h) === 'active') rs.state.set(h, 'failed');
+  }
+}
+
+function flushOnce(rs: RunState, pr: PlayRun): Promise<void> {
   return flushHandlers(rs, pr, playInherit(pr.play), async (h, hosts, inh) => {
     // A handler may be a block, a meta or an include as well as a task.
-    if (h.kind === 'task') await runTask(rs, h, pr, inh, hosts, displayName(rs, h, pr.play), true);
+    if (h.kind === 'task') await runTask(rs, h, pr, inherit(h, inh), hosts, displayName(rs, h, pr.play), true);
     else await runNode(rs, h, pr, inh, true, false, hosts);
   });
 }
@@ -173,7 +190,8 @@ async function runNode(rs: RunState, node: TaskNode, pr: PlayRun, inh: Inherit, 
   const hosts = rs.active(pr, subset ?? pr.batch);
   if (hosts.length === 0) return;
   if (node.kind === 'block') return runBlock(rs, node, pr, inh, hosts);
-  const tags = [...inh.tags, ...node.tags];
+  inh = inherit(node, inh);
+  const tags = inh.tags;
   if (!handler && !implicit && !tagsAllow(tags, rs.opts)) return;
   const name = displayName(rs, node, pr.play);
   if (!handler && !implicit && !rs.startReached) {
@@ -192,12 +210,19 @@ async function runNode(rs: RunState, node: TaskNode, pr: PlayRun, inh: Inherit, 
 
 async function runBlock(rs: RunState, block: Block, pr: PlayRun, outer: Inherit, hosts: string[]): Promise<void> {
   const inh = inherit(block, outer);
-  await runList(rs, block.block, pr, { ...inh, rescuable: outer.rescuable || block.rescue.length > 0 }, hosts);
-  // Hosts that failed inside the block: rescued if there is a rescue section.
-  const failedHere = hosts.filter((h) => rs.state.get(h) === 'rescuing');
-  if (block.rescue.length > 0 && failedHere.length > 0) {
-    for (const h of failedHere) rs.state.set(h, 'active');
-    await runList(rs, block.rescue, pr, { ...inh, rescuable: outer.rescuable }, failedHere);
+  // any_errors_fatal stops the play, but this block's `always` still runs first (as Ansible does).
+  let stop: StopPlay | undefined;
+  try {
+    await runList(rs, block.block, pr, { ...inh, rescuable: outer.rescuable || block.rescue.length > 0 }, hosts);
+    // Hosts that failed inside the block: rescued if there is a rescue section.
+    const failedHere = hosts.filter((h) => rs.state.get(h) === 'rescuing');
+    if (block.rescue.length > 0 && failedHere.length > 0) {
+      for (const h of failedHere) rs.state.set(h, 'active');
+      await runList(rs, block.rescue, pr, { ...inh, rescuable: outer.rescuable }, failedHere);
+    }
+  } catch (e) {
+    if (!(e instanceof StopPlay) || block.always.length === 0) throw e;
+    stop = e;
   }
   // `always` runs on every host of the block, failed ones included (they stay failed afterwards).
   const failedBefore = new Map(hosts.filter((h) => rs.state.get(h) === 'rescuing' || rs.state.get(h) === 'failed').map((h) => [h, rs.state.get(h)!]));
@@ -209,6 +234,7 @@ async function runBlock(rs: RunState, block: Block, pr: PlayRun, outer: Inherit,
   }
   // Failures in a block without a rescue propagate to the enclosing block (still 'rescuing') or become final.
   for (const h of hosts) if (rs.state.get(h) === 'rescuing' && !outer.rescuable) rs.state.set(h, 'failed');
+  if (stop) throw stop;
 }
 
 async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, hosts: string[], name: string): Promise<void> {
@@ -217,7 +243,7 @@ async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, host
     return;
   }
   if (node.action === 'noop') return;
-  const when = [...inh.when, ...node.when];
+  const when = inh.when;
   const hit = hosts.filter((h) => when.length === 0 || scopeFor(rs, h, node, inh, pr).conditions(when, node.location));
   if (node.action === 'end_play' && hit.length > 0) {
     rs.emit({ event: 'verbose', level: 1, message: `meta: end_play (${name})` });
@@ -227,21 +253,30 @@ async function runMeta(rs: RunState, node: Meta, pr: PlayRun, inh: Inherit, host
       pr.ended.add(h);
       rs.emit({ event: 'verbose', level: 1, host: h, message: 'meta: end_host' });
     }
+  } else if (node.action === 'end_batch' && hit.length > 0) {
+    // The rest of this batch is skipped; the next batch (serial) runs the play from the start.
+    for (const h of pr.batch) pr.ended.add(h);
   } else if (node.action === 'clear_host_errors') {
-    for (const h of pr.batch) if (rs.state.get(h) === 'failed') rs.state.set(h, 'active');
+    for (const h of pr.batch) if (rs.state.get(h) === 'failed' || rs.state.get(h) === 'unreachable') rs.state.set(h, 'active');
+  } else if (node.action === 'clear_facts') {
+    for (const h of hit) rs.facts.delete(h);
+  } else if (node.action === 'reset_connection') {
+    for (const h of hit) await rs.pool.reset(h);
+  } else if (node.action === 'refresh_inventory') {
+    rs.warnOnce('meta:refresh_inventory', { event: 'warning', message: 'meta: refresh_inventory does nothing in obiam-run: the inventory is read once, at the start of the run (hosts from add_host stay)', location: node.location });
   }
 }
 
 async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: Inherit, hosts: string[], name: string): Promise<void> {
   const started = Date.now();
-  rs.emit({ event: 'task-start', task: name, module: 'include_tasks', hosts, handler: false, role: (node.role ?? inh.role)?.name, location: node.location });
-  // Hosts that include the same file with the same parameters run it together, in lockstep.
-  const groups = new Map<string, { file: string; params: Vars; hosts: string[] }>();
+  rs.emit({ event: 'task-start', task: name, module: node.includeRole ? 'include_role' : 'include_tasks', hosts, handler: false, role: inh.role?.name, location: node.location });
+  // Hosts that include the same file (or role) with the same parameters run it together, in lockstep.
+  const groups = new Map<string, { file: string; role?: string; params: Vars; hosts: string[] }>();
   for (const h of hosts) {
     const t0 = Date.now();
     try {
       const scope = scopeFor(rs, h, node, inh, pr);
-      const when = [...inh.when, ...node.when];
+      const when = inh.when;
       if (!scope.conditions(when, node.location)) {
         record(rs, h, name, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, t0, inh);
         continue;
@@ -256,46 +291,64 @@ async function runInclude(rs: RunState, node: IncludeTasks, pr: PlayRun, inh: In
           if (node.loopControl?.indexVar) params[node.loopControl.indexVar] = index;
         }
         const fileScope = node.loop === undefined ? scope : scope.with(params);
-        const rel = fileScope.render(node.file, node.location);
-        const file = path.isAbsolute(rel) ? rel : path.resolve(node.baseDir, rel);
-        const key = `${file}\0${JSON.stringify(params)}`;
-        const g = groups.get(key) ?? { file, params, hosts: [] };
+        const role = node.includeRole ? fileScope.render(node.includeRole.name, node.location) : undefined;
+        const rel = role === undefined ? fileScope.render(node.file, node.location) : '';
+        const file = role !== undefined ? '' : path.isAbsolute(rel) ? rel : path.resolve(node.baseDir, rel);
+        const key = `${role ?? file}\0${JSON.stringify(params)}`;
+        const g = groups.get(key) ?? { file, role, params, hosts: [] };
         g.hosts.push(h);
         groups.set(key, g);
       });
-      record(rs, h, name, 'ok', { changed: false, include: node.file }, t0, inh);
+      record(rs, h, name, 'ok', { changed: false, ...(node.includeRole ? { include_role: node.includeRole.name } : { include: node.file }) }, t0, inh);
     } catch (e) {
-      handleError(rs, h, name, e, t0, inh, node.ignoreErrors ?? inh.ignoreErrors);
+      handleError(rs, h, name, e, t0, inh, inh.ignoreErrors);
     }
   }
   rs.emit({ event: 'task-end', task: name, durationMs: Date.now() - started });
   for (const g of groups.values()) {
     let nodes: TaskNode[];
     try {
-      if (!existsSync(g.file)) throw new ObiamError('E_INCLUDE_NOT_FOUND', `included file not found: ${g.file}`, { location: node.location, remedy: 'check the path; it is relative to the including file' });
-      const load = rs.opts.loadTasksFile;
-      if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
-      nodes = await load(g.file, { role: node.role ?? inh.role });
+      if (g.role !== undefined) nodes = includedRole(rs, pr, node, g.role);
+      else {
+        if (!existsSync(g.file)) throw new ObiamError('E_INCLUDE_NOT_FOUND', `included file not found: ${g.file}`, { location: node.location, remedy: 'check the path; it is relative to the including file' });
+        const load = rs.opts.loadTasksFile;
+        if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include ${g.file}: no tasks-file loader was given to the run`, { exitCode: EXIT.INTERNAL });
+        nodes = await load(g.file, { role: inh.role });
+      }
     } catch (e) {
+      // A mistake in the included file's tasks stops the run (exit 4), as in Ansible: no rescue catches it.
+      if (e instanceof ObiamErrors) throw e;
       for (const h of g.hosts) handleError(rs, h, name, e, Date.now(), inh, false);
       continue;
     }
-    const inner: Inherit = { ...inh, includeParams: { ...inh.includeParams, ...g.params }, role: node.role ?? inh.role };
+    const inner: Inherit = { ...inh, includeParams: { ...inh.includeParams, ...g.params } };
     await runList(rs, nodes, pr, inner, g.hosts);
   }
+}
+
+/** include_role at run time: the role's tasks; its handlers join the play's (once per role). */
+function includedRole(rs: RunState, pr: PlayRun, node: IncludeTasks, name: string): TaskNode[] {
+  const load = rs.opts.loadIncludedRole;
+  if (!load) throw new ObiamError('E_INCLUDE_UNSUPPORTED', `cannot include role ${name}: no role loader was given to the run`, { exitCode: EXIT.INTERNAL });
+  const spec = node.includeRole!;
+  const { nodes, handlers } = load(name, { dir: node.baseDir, tasksFrom: spec.tasksFrom, params: spec.params, apply: spec.apply, at: node.location });
+  const known = new Set(pr.play.handlers.map((h) => `${h.role?.path}\0${h.name}`));
+  for (const h of handlers) if (!known.has(`${h.role?.path}\0${h.name}`)) pr.play.handlers.push(h);
+  return nodes;
 }
 
 /** One task on the hosts: forks at a time, run_once, notify, then the failure limits. */
 async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, hosts: string[], name: string, handler: boolean): Promise<void> {
   const started = Date.now();
-  const runOnce = task.runOnce ?? inh.runOnce ?? false;
+  // add_host runs once for the batch (Ansible's bypass_host_loop), like run_once.
+  const runOnce = (inh.runOnce ?? false) || moduleOf(rs, task)?.bypassHostLoop === true;
   const targets = runOnce ? hosts.slice(0, 1) : hosts;
-  rs.emit({ event: 'task-start', task: name, module: task.module, hosts: targets, handler, role: (task.role ?? inh.role)?.name, location: task.location });
+  rs.emit({ event: 'task-start', task: name, module: task.module, hosts: targets, handler, role: inh.role?.name, location: task.location });
   const forks = Math.max(1, rs.opts.forks ?? Math.min(50, pr.batch.length));
   const limit = pLimit(forks);
   const outcomes = new Map<string, HostOutcome>();
-  const noLog = task.noLog ?? inh.noLog ?? false;
-  const ignore = task.ignoreErrors ?? inh.ignoreErrors ?? false;
+  const noLog = inh.noLog ?? false;
+  const ignore = inh.ignoreErrors ?? false;
   await Promise.all(
     targets.map((h) =>
       limit(async () => {
@@ -304,7 +357,7 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
         const t0 = Date.now();
         const ex = await executeOnHost(rs, task, h, pr, inh, name, resultSink(rs, h, name, inh, noLog, ignore));
         const outcome = finishTask(rs, task, h, name, inh, ex, t0);
-        if (outcome.changed && outcome.status !== 'skipped') notify(rs, task, h, pr);
+        if (outcome.changed && outcome.status !== 'skipped') notify(rs, task, h, pr, inh.notify);
         outcomes.set(h, outcome);
       }),
     ),
@@ -313,7 +366,7 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
     const first = outcomes.get(targets[0]!)!;
     const others = hosts.slice(1);
     copyRunOnce(rs, task, moduleOf(rs, task), others, first);
-    if (first.changed) for (const h of others) notify(rs, task, h, pr);
+    if (first.changed) for (const h of others) notify(rs, task, h, pr, inh.notify);
     // As in Ansible, a failed run_once task fails every host of the batch (each one goes to its
     // rescue if it has one); only the host that ran it counts the failure and is counted rescued.
     if (first.status === 'failed' || first.status === 'rescued') {
@@ -330,7 +383,7 @@ async function runTask(rs: RunState, task: Task, pr: PlayRun, inh: Inherit, host
 }
 
 function checkFailureLimits(rs: RunState, task: Task, inh: Inherit, pr: PlayRun, targets: string[], outcomes: Map<string, HostOutcome>): void {
-  const fatal = task.anyErrorsFatal ?? inh.anyErrorsFatal ?? pr.play.anyErrorsFatal;
+  const fatal = inh.anyErrorsFatal ?? pr.play.anyErrorsFatal;
   const bad = targets.filter((h) => {
     const s = outcomes.get(h)?.status;
     return (s === 'failed' || s === 'unreachable') && rs.state.get(h) !== 'active';

@@ -137,11 +137,12 @@ export interface Execution {
 
 /** Turns one host's execution into its final status: register, no_log, ignore_errors, ignore_unreachable. */
 export function finishTask(rs: RunState, task: Task, host: string, name: string, inh: Inherit, ex: Execution, t0: number): HostOutcome {
-  const ignore = task.ignoreErrors ?? inh.ignoreErrors ?? false;
-  const noLog = task.noLog ?? inh.noLog ?? false;
+  const ignore = inh.ignoreErrors ?? false;
+  const noLog = inh.noLog ?? false;
   const { delegatedTo } = ex;
   if (ex.result) {
     const result = ex.result;
+    if (!result.failed) applyInventoryChanges(rs, host, result);
     if (task.register) rs.setHostFact(host, task.register, registeredData(result));
     const status = record(rs, host, name, statusOf(result, ignore), result, t0, inh, { delegatedTo, noLog });
     return { status, result, changed: Boolean(result.changed) && !result.failed };
@@ -151,13 +152,28 @@ export function finishTask(rs: RunState, task: Task, host: string, name: string,
     const result = { failed: true, changed: false, censored: NO_LOG_MSG };
     return { status: record(rs, host, name, ignore ? 'ignored' : 'failed', result, t0, inh, { delegatedTo }), result, changed: false };
   }
-  if (e instanceof UnreachableError && task.ignoreUnreachable) {
+  if (e instanceof UnreachableError && inh.ignoreUnreachable) {
     // ignore_unreachable: the host stays in the play; the result says what happened.
     const result = { unreachable: true, changed: false, msg: errorMessage(e), ...(e.remedy ? { hint: e.remedy } : {}) };
     if (task.register) rs.setHostFact(host, task.register, registeredData(result));
     return { status: record(rs, host, name, 'ignored', result, t0, inh, { delegatedTo }), result, changed: false };
   }
   return handleError(rs, host, name, e, t0, inh, ignore && !(e instanceof UnreachableError));
+}
+
+/** add_host / group_by results change the run's inventory; the result is changed when it did. */
+function applyInventoryChanges(rs: RunState, host: string, result: ModuleResult): void {
+  const one = (r: Record<string, unknown>): boolean => {
+    let changed = false;
+    const add = r.add_host as { host_name?: string; groups?: string[]; host_vars?: Vars } | undefined;
+    if (add?.host_name) changed = rs.addHost(add.host_name, add.groups ?? [], add.host_vars ?? {}) || changed;
+    if (typeof r.add_group === 'string') changed = rs.addGroup(host, r.add_group, (r.parent_groups as string[] | undefined) ?? ['all']) || changed;
+    if (changed) r.changed = true;
+    return changed;
+  };
+  let any = one(result);
+  if (Array.isArray(result.results)) for (const r of result.results as Record<string, unknown>[]) if (!r.failed && one(r)) any = true;
+  if (any) result.changed = true;
 }
 
 /** run_once: the first host's result (and registered value, and set facts) stands for the other hosts. */

@@ -2,7 +2,8 @@
 // the play being run). One object, handed to the play iterator, the task executor, results and handlers.
 import path from 'node:path';
 import { emptyCounts, type HostCounts, type HostStatus } from '../events/types.js';
-import type { Play, RoleContext, Task } from '../load/model.js';
+import { PASSED, type PassedField } from '../load/keywords.js';
+import type { NodeCommon, Play, RoleContext, Task } from '../load/model.js';
 import { groupsMap, hostVarsOf } from '../inventory/host-vars.js';
 import type { BackgroundJob } from '../modules/types.js';
 import { registerSecret } from '../redact.js';
@@ -17,9 +18,8 @@ export const OMIT = '__omit_place_holder__obiam';
 
 export type HostState = 'active' | 'failed' | 'unreachable' | 'rescuing';
 
-/** Keywords a block passes down to the tasks inside it (the model's own fields), plus the walk's context. */
-type Passed = 'when' | 'tags' | 'become' | 'becomeUser' | 'becomeMethod' | 'ignoreErrors' | 'delegateTo' | 'runOnce' | 'noLog' | 'checkMode' | 'diff' | 'anyErrorsFatal';
-export interface Inherit extends Pick<Task, Passed> {
+/** Keywords passed down play -> role -> block -> task (the keyword table's), plus the walk's context. */
+export interface Inherit extends Pick<Task, PassedField> {
   blocks: Vars[];
   /** Environment layers, outermost first (merged per task). */
   environment: (Record<string, string> | string)[];
@@ -108,10 +108,13 @@ export class RunState {
     this.emit(e);
   }
 
+  /** Variables of hosts added by add_host (kept apart: the inventory's own layers are read from its files). */
+  private readonly addedVars = new Map<string, Vars>();
+
   inventoryVars(host: string): Vars {
     let v = this.invVars.get(host);
     if (!v) {
-      v = hostVarsOf(this.opts.inventory, host);
+      v = { ...hostVarsOf(this.opts.inventory, host), ...this.addedVars.get(host) };
       this.invVars.set(host, v);
     }
     return v;
@@ -145,6 +148,74 @@ export class RunState {
     return Boolean(this.opts.signal?.aborted || (this.opts.stopRequest?.aborted && !this.current?.serial));
   }
 
+  /** add_host: the host (new or known) joins the groups and gets the variables; true when something changed. */
+  addHost(name: string, groups: string[], vars: Vars): boolean {
+    const inv = this.opts.inventory;
+    let changed = false;
+    let h = inv.hosts.get(name);
+    if (!h) {
+      h = { name, vars: {}, groups: [] };
+      inv.hosts.set(name, h);
+      this.group('all').hosts.push(name);
+      changed = true;
+    }
+    for (const g of groups) changed = this.join(name, g) || changed;
+    this.addedVars.set(name, { ...this.addedVars.get(name), ...vars });
+    Object.assign(h.vars, vars);
+    this.inventoryChanged();
+    return changed;
+  }
+
+  /** group_by: the host joins the group (made a child of the parents); true when something changed. */
+  addGroup(host: string, group: string, parents: string[]): boolean {
+    let changed = this.join(host, group);
+    for (const p of parents) {
+      if (p === 'all') continue;
+      const parent = this.group(p);
+      if (!parent.children.includes(group)) {
+        parent.children.push(group);
+        this.group(group).parents.push(p);
+        changed = true;
+      }
+    }
+    this.inventoryChanged();
+    return changed;
+  }
+
+  private group(name: string): { hosts: string[]; children: string[]; parents: string[] } {
+    const inv = this.opts.inventory;
+    let g = inv.groups.get(name);
+    if (!g) {
+      g = { name, vars: {}, hosts: [], children: [], parents: name === 'all' ? [] : ['all'] };
+      inv.groups.set(name, g);
+      if (name !== 'all') this.group('all').children.push(name);
+    }
+    return g;
+  }
+
+  private join(host: string, group: string): boolean {
+    const g = this.group(group);
+    if (g.hosts.includes(host)) return false;
+    g.hosts.push(host);
+    const h = this.opts.inventory.hosts.get(host);
+    if (h && !h.groups.includes(group)) h.groups.push(group);
+    // A host in a group of its own is no longer `ungrouped` (as Ansible's inventory keeps it).
+    const ungrouped = this.opts.inventory.groups.get('ungrouped');
+    if (ungrouped && group !== 'ungrouped') {
+      ungrouped.hosts = ungrouped.hosts.filter((x) => x !== host);
+      if (h) h.groups = h.groups.filter((x) => x !== 'ungrouped');
+    }
+    return true;
+  }
+
+  /** Groups and host variables are read again after add_host / group_by. */
+  private inventoryChanged(): void {
+    this.invVars.clear();
+    const fresh = groupsMap(this.opts.inventory);
+    for (const k of Object.keys(this.groups)) delete this.groups[k];
+    Object.assign(this.groups, fresh);
+  }
+
   setHostFact(host: string, key: string, value: unknown): void {
     let v = this.hostFacts.get(host);
     if (!v) {
@@ -153,4 +224,27 @@ export class RunState {
     }
     v[key] = value;
   }
+}
+
+/** The walk's start: nothing passed down yet. */
+export const NO_INHERIT: Inherit = { blocks: [], when: [], tags: [], notify: [], environment: [], rescuable: false };
+
+/**
+ * The one stage where keywords pass down: a node's own values merged onto what its parents passed
+ * (play, role entry and block, then the task itself), by each keyword's merge in load/keywords.ts.
+ * A task's own `vars` stay a scope layer of their own (host-vars.ts); a block's become a layer here.
+ */
+export function inherit(node: Partial<NodeCommon> & { kind?: string; vars?: Vars }, inh: Inherit): Inherit {
+  const out: Record<string, unknown> = { ...inh };
+  const n = node as Record<string, unknown>;
+  for (const k of PASSED) {
+    const v = n[k.field];
+    if (k.merge === 'append') out[k.field] = [...((inh[k.field] as unknown[] | undefined) ?? []), ...((v as unknown[] | undefined) ?? [])];
+    else if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out[k.field] = v;
+  }
+  const result = out as unknown as Inherit;
+  if (node.kind === 'block' && node.vars && Object.keys(node.vars).length) result.blocks = [...inh.blocks, node.vars];
+  if (node.environment) result.environment = [...inh.environment, node.environment];
+  if (node.role) result.role = node.role;
+  return result;
 }

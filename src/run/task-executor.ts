@@ -5,6 +5,7 @@ import { coerceArgs } from '../vars/arg-types.js';
 import path from 'node:path';
 import { EXIT, ObiamError, UnreachableError, type SourceLocation } from '../errors.js';
 import type { Task } from '../load/model.js';
+import { loadYamlFile } from '../load/yaml.js';
 import { findControllerFile } from '../modules/lib/controller-files.js';
 import { getModule } from '../modules/registry.js';
 import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
@@ -17,6 +18,7 @@ import { scopeFor } from './host-vars.js';
 import { errorMessage, type Execution, type ResultSink } from './results.js';
 import { OMIT, sleep, type Inherit, type PlayRun, type RunState } from './run-state.js';
 import type { VarScope } from './vars.js';
+import { withLoopItems } from './with-loops.js';
 
 /** The module a task calls: a run option's module first (tests, local plugins), then the registry. */
 export function moduleOf(rs: RunState, task: Task): ModuleDef<any> | undefined {
@@ -33,15 +35,15 @@ function controllerConnection(host: string): Connection {
 
 /** Runs the task on one host; never throws (the error comes back in the Execution). */
 export async function executeOnHost(rs: RunState, task: Task, host: string, pr: PlayRun, inh: Inherit, name: string, sink: ResultSink): Promise<Execution> {
-  const check = task.checkMode ?? inh.checkMode ?? rs.opts.check;
-  const delegateRaw = task.delegateTo ?? inh.delegateTo;
+  const check = inh.checkMode ?? rs.opts.check;
+  const delegateRaw = inh.delegateTo;
   let delegatedTo: string | undefined;
   try {
     const base = (): VarScope => scopeFor(rs, host, task, inh, pr, check);
     let scope = base();
     // With a loop, delegate_to may name the item (`delegate_to: "{{ item }}"`): rendered per item below.
     if (delegateRaw && task.loop === undefined) delegatedTo = scope.render(delegateRaw, task.location);
-    const when = [...inh.when, ...task.when];
+    const when = inh.when;
     const exec = { rs, task, host, inh, check, name, sink };
     if (task.loop === undefined) {
       if (!scope.conditions(when, task.location)) return { result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, delegatedTo };
@@ -53,8 +55,10 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
     for (let index = 0; index < items.length; index++) {
       if (rs.opts.signal?.aborted) break;
       const item = items[index];
-      const itemVars: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length } };
-      if (task.loopControl?.indexVar) itemVars[task.loopControl.indexVar] = index;
+      const extended = loopFlag(task.loopControl?.extended, false, scope, task);
+      const loopInfo = extendedLoop(items, index, extended && loopFlag(task.loopControl?.extendedAllitems, true, scope, task));
+      const itemVars: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ansible_loop: loopInfo };
+      if (task.loopControl?.indexVar) Object.assign(itemVars, { [task.loopControl.indexVar]: index, ansible_index_var: task.loopControl.indexVar });
       // Rebuilt per item so set_fact/register from earlier items are visible.
       scope = base().with(itemVars);
       const ti = Date.now();
@@ -64,7 +68,7 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
         if (delegateRaw) delegatedTo = scope.render(delegateRaw, task.location);
         r = await execOnce(exec, scope, delegatedTo);
       }
-      r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index } : {}) };
+      r = { ...r, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: index, ansible_index_var: task.loopControl.indexVar } : {}), ...(extended ? { ansible_loop: loopInfo } : {}) };
       results.push(r);
       const label = task.loopControl?.label !== undefined ? scope.render(String(task.loopControl.label), task.location) : itemLabel(item);
       sink.item(r, label, delegatedTo, ti);
@@ -84,8 +88,26 @@ export async function executeOnHost(rs: RunState, task: Task, host: string, pr: 
   }
 }
 
+/** `loop_control.extended` / `extended_allitems`: true/false or a template. */
+function loopFlag(v: boolean | string | undefined, dflt: boolean, scope: VarScope, task: Task): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v === 'boolean') return v;
+  return truthy(scope.renderValue(v, task.location));
+}
+
+/** `ansible_loop` for one item (Ansible's extended loop variables; allitems only when asked). */
+function extendedLoop(items: unknown[], index: number, allitems: boolean): Vars {
+  const n = items.length;
+  const out: Vars = { index: index + 1, index0: index, first: index === 0, last: index === n - 1, length: n, revindex: n - index, revindex0: n - index - 1 };
+  if (allitems) out.allitems = items;
+  if (index + 1 < n) out.nextitem = items[index + 1];
+  if (index > 0) out.previtem = items[index - 1];
+  return out;
+}
+
 /** A loop's items: a list (or a template that renders to one); null means none. */
-export function loopItems(loop: unknown, scope: VarScope, node: { location: SourceLocation }): unknown[] {
+export function loopItems(loop: unknown, scope: VarScope, node: { location: SourceLocation; loopWith?: string }): unknown[] {
+  if (node.loopWith) return withLoopItems(node.loopWith, loop, scope, node.location);
   const v = scope.renderValue(loop, node.location, { keepUnsafe: true });
   if (v === null || v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -132,7 +154,7 @@ async function execOnce(x: Exec, scope: VarScope, delegatedTo?: string): Promise
   const untilConds = task.until;
   const retries = renderCount(task.retries, 3, 'retries', scope, task);
   const attempts = untilConds && untilConds.length > 0 ? Math.max(1, retries + 1) : 1;
-  const delay = renderCount(task.delay, 5, 'delay', scope, task) * 1000;
+  const delay = renderCount(task.delay, 5, 'delay', scope, task, true) * 1000;
   let r: ModuleResult = { changed: false };
   const firstTry = Date.now();
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -167,7 +189,7 @@ async function execOnce(x: Exec, scope: VarScope, delegatedTo?: string): Promise
 }
 
 /** `retries` / `delay`: a number, or a template rendered for this host; anything else is an error. */
-function renderCount(v: number | string | undefined, dflt: number, what: string, scope: VarScope, task: Task): number {
+function renderCount(v: number | string | undefined, dflt: number, what: string, scope: VarScope, task: Task, float = false): number {
   if (v === undefined) return dflt;
   const n = typeof v === 'number' ? v : Number(scope.render(v, task.location));
   if (!Number.isFinite(n) || n < 0) {
@@ -177,7 +199,7 @@ function renderCount(v: number | string | undefined, dflt: number, what: string,
       exitCode: EXIT.HOST_FAILED,
     });
   }
-  return Math.floor(n);
+  return float ? n : Math.floor(n);
 }
 
 async function runModule(mod: ModuleDef, task: Task, scope: VarScope, ctx: ModuleContext): Promise<ModuleResult> {
@@ -214,11 +236,11 @@ function applyConditions(task: Task, r: ModuleResult, scope: VarScope): ModuleRe
 }
 
 function become(x: Exec, scope: VarScope): BecomeOptions | undefined {
-  const { task, inh } = x;
-  const on = task.become ?? inh.become ?? truthy(scope.get('ansible_become'));
+  const { inh } = x;
+  const on = inh.become ?? truthy(scope.get('ansible_become'));
   if (!on) return undefined;
-  const user = task.becomeUser ?? inh.becomeUser ?? (scope.get('ansible_become_user') as string | undefined) ?? 'root';
-  const method = task.becomeMethod ?? inh.becomeMethod ?? ((scope.get('ansible_become_method') as 'sudo' | 'su' | undefined) ?? 'sudo');
+  const user = inh.becomeUser ?? (scope.get('ansible_become_user') as string | undefined) ?? 'root';
+  const method = inh.becomeMethod ?? ((scope.get('ansible_become_method') as 'sudo' | 'su' | undefined) ?? 'sudo');
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass') ?? x.rs.opts.becomePassword;
   const password = pw === undefined || pw === null ? undefined : String(pw);
   if (password !== undefined) registerSecret(password);
@@ -227,7 +249,7 @@ function become(x: Exec, scope: VarScope): BecomeOptions | undefined {
 
 function environment(x: Exec, scope: VarScope): Record<string, string> | undefined {
   const { task, inh } = x;
-  const layers = task.environment ? [...inh.environment, task.environment] : inh.environment;
+  const layers = inh.environment;
   if (layers.length === 0) return undefined;
   const env: Record<string, string> = {};
   for (const l of layers) {
@@ -239,13 +261,13 @@ function environment(x: Exec, scope: VarScope): Record<string, string> | undefin
 
 function moduleContext(x: Exec, scope: VarScope, target: string, conn: Connection): ModuleContext {
   const { rs, task, inh, check, sink } = x;
-  const role = task.role ?? inh.role;
+  const role = inh.role;
   let all: Vars | undefined;
   return {
     host: target,
     conn,
     check,
-    diff: task.diff ?? inh.diff ?? rs.opts.diff,
+    diff: inh.diff ?? rs.opts.diff,
     become: become(x, scope),
     environment: environment(x, scope),
     // Rendering every variable costs time; done only when a module reads ctx.vars.
@@ -253,6 +275,7 @@ function moduleContext(x: Exec, scope: VarScope, target: string, conn: Connectio
       all ??= scope.all();
       return all;
     },
+    readVarsFile: (file) => loadYamlFile(file, { vault: rs.opts.vault }).data,
     findFile: (kind, name) => findControllerFile(kind, name, { rolePath: role?.path, playbookDir: rs.opts.playbook.dir, taskDir: path.dirname(task.location.file) }, task.location),
     render: (template, vars, name) => (vars ? rs.templater.render(template, vars, name) : scope.render(template, name ?? task.location)),
     log: (level, message) => sink.event({ event: 'verbose', level, host: target, message }),

@@ -1,10 +1,12 @@
 // What the CLI hands the runner, and what the runner hands back.
 import type { EventBus } from '../events/types.js';
 import type { Inventory } from '../inventory/model.js';
-import type { Playbook, RoleContext, TaskNode } from '../load/model.js';
+import type { Handler, Playbook, RoleContext, TaskNode } from '../load/model.js';
+import type { SourceLocation } from '../errors.js';
 import type { ModuleDef } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Vars } from '../types.js';
+import type { VaultDecrypter } from '../vault/types.js';
 import type { StepAnswer } from './start-at.js';
 
 export interface RunOptions {
@@ -39,11 +41,17 @@ export interface RunOptions {
   loadTasksFile?: LoadTasksFile;
   /** `-c`: the connection of hosts whose vars set no ansible_connection (default ssh). */
   connection?: string;
+  loadIncludedRole?: LoadIncludedRole;
   /** `--force-handlers`: notified handlers run also on hosts that failed. */
   forceHandlers?: boolean;
+  /** Decrypts vault-encrypted vars files read at run time (include_vars). */
+  vault?: VaultDecrypter;
   /** Extra modules by name, looked up before the registry (tests, local plugins). */
   modules?: Record<string, ModuleDef<any>>;
 }
+
+/** Reads a role for include_role at run time (the CLI hands in the loader with its vault and role path). */
+export type LoadIncludedRole = (name: string, opts: { dir: string; tasksFrom?: string; params: Vars; apply?: Record<string, unknown>; at?: SourceLocation }) => { nodes: TaskNode[]; handlers: Handler[] };
 
 export type LoadTasksFile = (file: string, opts: { role?: RoleContext }) => TaskNode[] | Promise<TaskNode[]>;
 

@@ -76,7 +76,7 @@ const CORPUS: Case[] = [
   { file: '25-bad-register.yml', errors: ['25-bad-register.yml:4:17: error E_BAD_VALUE: `register` must be a variable name (letters, digits, _); got "my-result"'] },
   {
     file: '26-bad-loop-control.yml',
-    errors: ['26-bad-loop-control.yml:6:9: error E_BAD_VALUE: unknown loop_control key `loopvar`; did you mean `loop_var`? (loop_control takes loop_var, index_var, label, pause, extended)'],
+    errors: ['26-bad-loop-control.yml:6:9: error E_BAD_VALUE: unknown loop_control key `loopvar`; did you mean `loop_var`? (loop_control takes loop_var, index_var, label, pause, extended, extended_allitems)'],
   },
   { file: '27-vars-prompt.yml', errors: ['27-vars-prompt.yml:2:3: error E_UNSUPPORTED_KEYWORD: `vars_prompt` is not supported by obiam-run'], allowed: 'pass the values with -e' },
   {
@@ -88,7 +88,7 @@ const CORPUS: Case[] = [
   { file: '30-listen-on-task.yml', errors: ['30-listen-on-task.yml:5:7: error E_UNKNOWN_KEYWORD: `listen` is only allowed on handlers'] },
   {
     file: '31-meta-unknown.yml',
-    errors: ['31-meta-unknown.yml:3:13: error E_BAD_VALUE: unknown meta action "flush_handler"; did you mean `flush_handlers`? (meta takes flush_handlers, end_play, end_host, clear_host_errors, noop)'],
+    errors: ['31-meta-unknown.yml:3:13: error E_BAD_VALUE: unknown meta action "flush_handler"; did you mean `flush_handlers`? (meta takes flush_handlers, end_play, end_host, end_batch, clear_host_errors, clear_facts, reset_connection, refresh_inventory, noop)'],
   },
   { file: '32-import-playbook-missing.yml', errors: ['32-import-playbook-missing.yml:1:20: error E_FILE_NOT_FOUND: cannot read other-site.yml: no such file'] },
   { file: '33-vault-vars-file.yml', errors: ['33-vault-vars-file.yml:3:7: error E_VAULT_NO_PASSWORD: vars/secret.yml is vault-encrypted and no vault password was given'], allowed: '--vault-password-file' },

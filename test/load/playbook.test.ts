@@ -9,6 +9,7 @@ import { ObiamErrors } from '../../src/errors.js';
 import { loadInventory } from '../../src/inventory/sources.js';
 import type { Block, Handler, Play, Task, TaskNode } from '../../src/load/model.js';
 import { loadPlaybook, loadTasksFile, parseFreeForm } from '../../src/load/playbook.js';
+import { NO_INHERIT, inherit } from '../../src/run/run-state.js';
 import { parseYaml } from '../../src/load/yaml.js';
 import type { Vars } from '../../src/types.js';
 
@@ -177,9 +178,13 @@ describe('play keywords', () => {
     expect(plain(play.tasks[5])).toEqual({ kind: 'meta', action: 'flush_handlers', when: [], tags: [], vars: {} });
   });
 
-  it('turns with_items (flattened one level), with_dict and a templated with_items into loop', () => {
-    const loops = play.tasks.slice(6).map((t) => (t as Task).loop);
-    expect(loops).toEqual([['x', 'y', 'z'], [{ key: 'k1', value: 'v1' }, { key: 'k2', value: 'v2' }], '{{ (groups_list) | flatten(levels=1) }}']);
+  it('keeps with_items, with_dict and a templated with_items as the terms of their lookup (run at run time)', () => {
+    const loops = play.tasks.slice(6).map((t) => [(t as Task).loopWith, (t as Task).loop]);
+    expect(loops).toEqual([
+      ['items', [['x', 'y'], 'z']],
+      ['dict', { k1: 'v1', k2: 'v2' }],
+      ['items', '{{ groups_list }}'],
+    ]);
   });
 
   it('takes hosts as a string, serial as a number or a percentage, and defaults gather_facts to true', () => {
@@ -201,7 +206,7 @@ describe('play keywords', () => {
     expect([c!.name, c!.serial, c!.gatherFacts, c!.tags]).toEqual(['third', [], false, ['deploy']]);
   });
 
-  it('applies play-level when and task keywords to every task that does not set them', () => {
+  it('reads play-level when and task keywords onto the play; they reach each task at one stage (inherit)', () => {
     const [p] = plays({
       'site.yml': `- hosts: all
   when: enabled
@@ -214,7 +219,9 @@ describe('play keywords', () => {
       when: other
 `,
     });
-    expect(p!.tasks.map((t) => [t.when, t.checkMode, t.noLog])).toEqual([
+    expect([p!.when, p!.checkMode, p!.noLog]).toEqual([['enabled'], true, true]);
+    const fromPlay = inherit({ ...p!, vars: undefined }, NO_INHERIT);
+    expect(p!.tasks.map((t) => inherit(t, fromPlay)).map((i) => [i.when, i.checkMode, i.noLog])).toEqual([
       [['enabled'], true, true],
       [['enabled', 'other'], true, false],
     ]);

@@ -1,7 +1,7 @@
 // The quick schema check that keeps ajv unloaded for valid input must never pass a value ajv refuses.
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_KEYWORDS, COMMON_KEYWORDS, HANDLER_KEYWORDS, PLAY_KEYWORDS, ROLE_ENTRY_KEYWORDS, TASK_KEYWORDS } from '../../src/load/schemas.js';
+import { BLOCK_KEYWORDS, HANDLER_KEYWORDS, PLAY_KEYWORDS, ROLE_ENTRY_KEYWORDS, TASK_KEYWORDS } from '../../src/load/schemas.js';
 import { quickFits } from '../../src/load/validate.js';
 import type { JsonSchema } from '../../src/modules/types.js';
 import { allModules } from '../../src/modules/registry.js';
@@ -22,7 +22,7 @@ function samples(schema: JsonSchema): unknown[] {
 }
 
 const SCHEMAS: [string, JsonSchema][] = [
-  ...[COMMON_KEYWORDS, TASK_KEYWORDS, HANDLER_KEYWORDS, BLOCK_KEYWORDS, PLAY_KEYWORDS, ROLE_ENTRY_KEYWORDS].flatMap((k) => Object.entries(k)),
+  ...[TASK_KEYWORDS, HANDLER_KEYWORDS, BLOCK_KEYWORDS, PLAY_KEYWORDS, ROLE_ENTRY_KEYWORDS].flatMap((k) => Object.entries(k)),
   ...allModules().map((m): [string, JsonSchema] => [`module ${m.name}`, m.schema]),
 ];
 

@@ -49,6 +49,7 @@ export function play(extra: Partial<Play> = {}): Play {
     gatherFacts: false,
     serial: [],
     anyErrorsFatal: false,
+    when: [],
     tags: [],
     preTasks: [],
     roleTasks: [],

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ObiamError, type SourceLocation } from '../../errors.js';
 
-export type FileKind = 'files' | 'templates';
+export type FileKind = 'files' | 'templates' | 'vars';
 
 /** A module argument that names a file on the controller. */
 export interface ControllerFileArg {
