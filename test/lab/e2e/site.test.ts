@@ -154,7 +154,7 @@ describe('playbooks/site.yml on the lab', () => {
         const text = failureText(run, n.name);
         expect(text, n.name).toContain('memory:');
         expect(text, n.name).toContain('1.8.0_151 is refused');
-        expect(text, n.name).toContain(':3999 is not reachable');
+        expect(text, n.name).toContain(`:3999 does not answer from ${n.name}`);
         if (n === three[1]) expect(text).toContain('port 9446 is in use');
         else expect(text).not.toContain('port 9446');
       }

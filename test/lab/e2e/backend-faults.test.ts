@@ -1,0 +1,130 @@
+// The database and the directory for real: on ONE lab of its own (3 OB IAM nodes of the stand-in behind
+// HAProxy, storage1 serving the lab's MariaDB and slapd), site.yml creates the databases, users, schemas
+// and LDAP bases once (a second run changes nothing and scripts nothing), then each backend fault is
+// refused with a message naming the setting and the host before any node is touched, and the cluster
+// stays whole in the LB: the database stopped, a wrong DB password, a missing schema in DBA mode, a
+// wrong bind DN.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDown, labServiceStart, labServiceStop, labUp } from '../../../src/lab/lab.js';
+import type { LabHost, LabInfo } from '../../../src/lab/types.js';
+import { SITE, VAULT, changedTasks, health, lbStates, overlay, until } from './cluster.js';
+import { REPO, runCli, sum, type CliRun } from './run-cli.js';
+import { ownLabName } from '../lab-fixture.js';
+
+const ROLL = path.join(REPO, 'playbooks/rolling-restart.yml');
+const ALL_UP = { node1: 'UP', node2: 'UP', node3: 'UP' };
+const SMALL_DISK_OK = ['-e', 'preflight_min_disk_gb=0'];
+const DBS = ['obiam_identity_db', 'obiam_shared_db', 'obiam_apim_db', 'obiam_config_db', 'obiam_um_db', 'obiam_ob_db'];
+
+/** Did the run drain or stop any node? */
+const touched = (r: CliRun): boolean =>
+  r.events.some((e) => e.event === 'host-result' && e.status !== 'skipped' && ['Out of the load balancer', 'Drain the node on the load balancer', 'Service stopped'].includes(e.task));
+const results = (r: CliRun, task: string): any[] => r.events.filter((e) => e.event === 'host-result' && e.task === task);
+
+describe('database and directory faults', () => {
+  let lab: LabInfo;
+  let nodes: LabHost[];
+  let base: string[];
+
+  /** SQL as the server's root on its socket (the test's view of the database, not the playbook's). */
+  function sql(q: string): string {
+    return execFileSync('mariadb', ['--no-defaults', `--socket=${lab.services!.db!.socket}`, '-u', 'root', '--batch', '--skip-column-names', '-e', q], { encoding: 'utf8' }).trim();
+  }
+
+  async function serving(): Promise<void> {
+    for (const n of nodes) await until(`${n.name} healthy with 3 members`, () => health(n), (h) => h.status === 'UP' && h.members.length === 3, 60_000);
+    await until('every node UP at HAProxy', () => lbStates(lab, 'lb1'), (s) => JSON.stringify(s) === JSON.stringify(ALL_UP), 60_000);
+  }
+
+  /** A refused run: exit 2, the message, nothing drained or stopped, every node still UP in the LB. */
+  async function refused(r: CliRun, ...texts: string[]): Promise<void> {
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    for (const t of texts) expect(r.stdout + r.stderr).toContain(t);
+    expect(touched(r)).toBe(false);
+    expect(await lbStates(lab, 'lb1')).toEqual(ALL_UP);
+  }
+
+  beforeAll(async () => {
+    execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh')], { stdio: 'pipe' });
+    lab = await labUp({ name: ownLabName('backend'), hosts: 3, with: ['lb', 'storage'] });
+    nodes = lab.hosts.filter((h) => h.role === 'node');
+    base = ['-i', lab.inventoryFile, '-i', overlay('obiam', nodes), ...VAULT, '--json'];
+  }, 300_000);
+
+  afterAll(async () => {
+    if (lab) await labDown({ name: lab.name });
+  }, 120_000);
+
+  it('site.yml creates the databases, least-privilege users, schemas and LDAP bases once; the second run changes nothing', async () => {
+    const first = await runCli([SITE, ...base, ...SMALL_DISK_OK], { timeoutMs: 600_000 });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    // Every datasource scripted once, from the admin host (node1) only.
+    const scripted = results(first, 'Schema script of the datasource (once)').filter((e) => e.isItem && e.status === 'changed');
+    expect(scripted.length).toBe(6);
+    expect(new Set(scripted.map((e) => e.host))).toEqual(new Set(['node1']));
+    for (const db of DBS) expect(Number(sql(`SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}'`))).toBeGreaterThanOrEqual(2);
+    // The product user has data privileges on its databases only: no DDL, nothing global.
+    const grants = sql("SHOW GRANTS FOR 'obiam'@'%'");
+    expect(grants).toContain('GRANT USAGE ON *.* TO `obiam`@`%`');
+    expect(grants).toContain('GRANT SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE ON `obiam_identity_db`.*');
+    expect(grants).not.toMatch(/\b(CREATE|DROP|ALTER),/);
+    // The user logs in with the vaulted password from a node, and reads a table the script made.
+    const { ldap } = lab.services!;
+    const ldapOut = execFileSync('ldapsearch', ['-x', '-LLL', '-H', `ldap://${ldap!.ip}`, '-D', ldap!.adminDn, '-w', ldap!.adminPassword, '-b', ldap!.baseDn, '-s', 'one', 'dn'], { encoding: 'utf8' });
+    expect(ldapOut.trim().split(/\n+/).sort()).toEqual([`dn: ou=Groups,${ldap!.baseDn}`, `dn: ou=Users,${ldap!.baseDn}`]);
+    await serving();
+
+    // A table the product wrote to survives: the scripts never run again and nothing is dropped.
+    sql("INSERT INTO obiam_ob_db.OB_CONSENT (NAME) VALUES ('kept')");
+    const second = await runCli([SITE, ...base, ...SMALL_DISK_OK], { timeoutMs: 600_000 });
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(sum(second.recap, 'changed'), changedTasks(second)).toBe(0);
+    expect(results(second, 'Schema script of the datasource (once)').every((e) => e.status === 'skipped')).toBe(true);
+    expect(sql("SELECT NAME FROM obiam_ob_db.OB_CONSENT WHERE NAME = 'kept'")).toBe('kept');
+  }, 1_200_000);
+
+  it('a rolling restart refuses to start while the database is down, naming the database and the node', async () => {
+    await labServiceStop(lab, 'db');
+    let r: CliRun;
+    try {
+      r = await runCli([ROLL, ...base], { timeoutMs: 300_000 });
+    } finally {
+      await labServiceStart(lab, 'db');
+    }
+    const db = lab.services!.db!;
+    await refused(r, 'not rolling: node1', `database: ${db.ip}:3306 does not answer from node1`, 'is the database server up? (ob_db_host, ob_db_port)');
+    await serving();
+  }, 600_000);
+
+  it('a wrong DB password (-e ob_db_password): the roll is refused naming the setting and the node', async () => {
+    const r = await runCli([ROLL, ...base, '-e', 'ob_db_password=not-the-vaulted-one'], { timeoutMs: 300_000 });
+    await refused(r, 'not rolling: node2', 'datasource identity (user obiam, database obiam_identity_db) cannot log in', 'check ob_db_passwords.identity (or ob_db_password, vault)');
+    expect(r.stdout + r.stderr).not.toContain('not-the-vaulted-one');
+  }, 600_000);
+
+  it('DBA mode with a schema missing: site.yml stops in preflight naming the datasource, the table and the node', async () => {
+    sql('RENAME TABLE obiam_ob_db.OB_CONSENT TO obiam_ob_db.OB_CONSENT_AWAY');
+    let r: CliRun;
+    try {
+      r = await runCli([SITE, ...base, ...SMALL_DISK_OK, '-e', 'ob_db_managed_by=dba'], { timeoutMs: 300_000 });
+    } finally {
+      sql('RENAME TABLE obiam_ob_db.OB_CONSENT_AWAY TO obiam_ob_db.OB_CONSENT');
+    }
+    await refused(r, 'datasource open_banking (user obiam, database obiam_ob_db): table OB_CONSENT does not exist', 'checked from node3', 'ob_db_managed_by is dba, so the DBA creates it');
+    // Nothing after preflight ran: no database was created or scripted.
+    expect(results(r, 'Schema script of the datasource (once)')).toEqual([]);
+    // And in DBA mode with the schema there, the run goes through without creating anything.
+    const ok = await runCli([SITE, ...base, ...SMALL_DISK_OK, '-e', 'ob_db_managed_by=dba'], { timeoutMs: 600_000 });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(sum(ok.recap, 'changed'), changedTasks(ok)).toBe(0);
+    expect(results(ok, 'What the database server has').every((e) => e.status === 'skipped')).toBe(true);
+  }, 900_000);
+
+  it('a wrong LDAP bind DN: the roll is refused naming the setting and the node', async () => {
+    const dn = `cn=nobody,${lab.services!.ldap!.baseDn}`;
+    const r = await runCli([ROLL, ...base, '-e', `ob_ldap_bind_dn=${dn}`], { timeoutMs: 300_000 });
+    await refused(r, 'not rolling: node1', `LDAP: the bind as '${dn}' to ldap://${lab.services!.ldap!.ip}:389 is refused from node1`, 'check ob_ldap_bind_dn / ob_ldap_bind_password');
+  }, 600_000);
+});
