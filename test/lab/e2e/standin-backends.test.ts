@@ -5,7 +5,7 @@
 // while a datasource's table is gone; a wrong DB password, a missing schema, a wrong bind DN and a wrong
 // key store password each stop the start with a log line naming the setting. OB IAM and OB KM packs.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -26,6 +26,12 @@ const DB_PASSWORD = 'lab-db-secret';
 let be: LocalBackends;
 let packs = '';
 const running: ChildProcess[] = [];
+const temps: string[] = [];
+const tempDir = (what: string): string => {
+  const d = mkdtempSync(path.join(tmpdir(), `${PREFIX}-${what}-`));
+  temps.push(d);
+  return d;
+};
 
 /** A port offset whose HTTP and HTTPS ports are both free. */
 async function freeOffset(): Promise<number> {
@@ -43,7 +49,7 @@ async function freeOffset(): Promise<number> {
 
 function unpack(product: 'obiam' | 'obkm'): string {
   const version = product === 'obiam' ? '2.0.0' : '1.5.0';
-  const d = mkdtempSync(path.join(tmpdir(), `${PREFIX}-standin-${product}-`));
+  const d = tempDir(`standin-${product}`);
   execFileSync('unzip', ['-q', path.join(packs, `wso2-${product}-${version}.zip`), '-d', d]);
   const home = path.join(d, `wso2-${product}-${version}`);
   // As the product role installs it (ob_jdbc_driver_jars).
@@ -154,11 +160,11 @@ async function waitHealth(offset: number, want: (h: Health) => boolean, ms = 30_
 
 describe('lab stand-in with a real MariaDB, slapd, JDBC driver and key store', () => {
   beforeAll(async () => {
-    packs = mkdtempSync(path.join(tmpdir(), `${PREFIX}-packs-`));
+    packs = tempDir('packs');
     execFileSync('bash', [path.join(REPO, 'lab-product/build.sh'), '--out', packs], { stdio: 'pipe' });
     be = await startBackends(PREFIX);
     // The databases and their user as the database play makes them; each schema from the pack's own script.
-    const scripts = mkdtempSync(path.join(tmpdir(), `${PREFIX}-dbscripts-`));
+    const scripts = tempDir('dbscripts');
     execFileSync('unzip', ['-q', path.join(packs, 'wso2-obiam-2.0.0.zip'), 'wso2-obiam-2.0.0/dbscripts/*', '-d', scripts]);
     be.sql(`CREATE USER '${DB_USER}'@'%' IDENTIFIED BY '${DB_PASSWORD}'`);
     for (const k of [...KEYS, 'empty']) {
@@ -171,6 +177,7 @@ describe('lab stand-in with a real MariaDB, slapd, JDBC driver and key store', (
   afterAll(() => {
     for (const p of running) p.kill('SIGKILL');
     be?.stop();
+    for (const d of temps) rmSync(d, { recursive: true, force: true });
   });
 
   it('OB IAM: a good configuration starts; health shows every datasource and the LDAP store UP, and DOWN while a table is gone', async () => {
