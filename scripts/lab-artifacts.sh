@@ -50,10 +50,11 @@ version=$(sed -n 's/^JAVA_VERSION="\(.*\)"$/\1/p' "$jdk/release")
 name="jdk-lab-$version"
 # The runtime's module list: a cached runtime built with another list is rebuilt.
 modules_stamp="$out/$name.modules"
-modules=java.base,java.xml,jdk.httpserver,java.naming,java.management,java.sql,java.security.jgss,jdk.crypto.ec
+modules=java.base,java.xml,jdk.httpserver,java.naming,java.management,java.sql,java.sql.rowset,java.security.jgss,jdk.crypto.ec
 if [ "$force" = 1 ] || [ ! -f "$out/$name.tar.gz" ] || [ "$(cat "$modules_stamp" 2>/dev/null)" != "$modules" ]; then
   # jdk.crypto.ec: the stand-in serves TLS, whose key exchange needs the EC provider; java.sql: it
-  # opens its datasources through the JDBC driver jars; java.naming: LDAP over JNDI.
+  # opens its datasources through the JDBC driver jars (the MariaDB driver needs java.sql.rowset too);
+  # java.naming: LDAP over JNDI.
   rm -rf "$work/$name"
   "$jdk/bin/jlink" --add-modules "$modules" \
     --strip-debug --no-header-files --no-man-pages --output "$work/$name"

@@ -1,6 +1,6 @@
 // The lab stand-in uses its back ends for real: a MariaDB and a slapd of this test's own on loopback
 // (test/lab/e2e/local-backends.ts), the schema from the packs' own dbscripts/, the Debian MariaDB JDBC
-// driver in repository/components/lib. A good configuration starts and its health check (HTTPS, with
+// driver in repository/components/lib, the lab's own jlink'd runtime. A good configuration starts and its health check (HTTPS, with
 // the key store the configuration names) shows every datasource and the user store UP, and DOWN (503)
 // while a datasource's table is gone; a wrong DB password, a missing schema, a wrong bind DN and a wrong
 // key store password each stop the start with a log line naming the setting. OB IAM and OB KM packs.
@@ -25,6 +25,7 @@ const DB_PASSWORD = 'lab-db-secret';
 
 let be: LocalBackends;
 let packs = '';
+let java = 'java';
 const running: ChildProcess[] = [];
 const temps: string[] = [];
 const tempDir = (what: string): string => {
@@ -110,7 +111,7 @@ interface Run {
 /** Starts the stand-in; resolves once it logged its start or exited. */
 function start(home: string, profile: 'obiam' | 'obkm'): Promise<Run> {
   const logFile = path.join(home, 'repository/logs/wso2carbon.log');
-  const proc = spawn('java', [`-Dcarbon.home=${home}`, `-Dlab.profile=${profile}`, '-Dlab.version=0', '-Dlab.startupDelayMs=100', '-Dlab.recheckMs=1000',
+  const proc = spawn(java, [`-Dcarbon.home=${home}`, `-Dlab.profile=${profile}`, '-Dlab.version=0', '-Dlab.startupDelayMs=100', '-Dlab.recheckMs=1000',
     '-cp', path.join(home, 'lib/lab-standin.jar'), 'lab.standin.Carbon'], { stdio: 'ignore' });
   running.push(proc);
   let exited = false;
@@ -160,8 +161,13 @@ async function waitHealth(offset: number, want: (h: Health) => boolean, ms = 30_
 
 describe('lab stand-in with a real MariaDB, slapd, JDBC driver and key store', () => {
   beforeAll(async () => {
+    // The packs and the lab's jlink'd runtime, as the lab deploys them: the stand-in runs on that
+    // runtime, so a JVM module a driver needs and the runtime lacks fails here too.
     packs = tempDir('packs');
-    execFileSync('bash', [path.join(REPO, 'lab-product/build.sh'), '--out', packs], { stdio: 'pipe' });
+    execFileSync('bash', [path.join(REPO, 'scripts/lab-artifacts.sh'), '--out', packs], { stdio: 'pipe' });
+    const jdk = /^JDK_LAB_VERSION=(.*)$/m.exec(readFileSync(path.join(packs, 'lab-artifacts.env'), 'utf8'))?.[1] ?? '';
+    execFileSync('tar', ['-C', packs, '-xzf', path.join(packs, `jdk-lab-${jdk}.tar.gz`)]);
+    java = path.join(packs, `jdk-lab-${jdk}`, 'bin/java');
     be = await startBackends(PREFIX);
     // The databases and their user as the database play makes them; each schema from the pack's own script.
     const scripts = tempDir('dbscripts');

@@ -150,8 +150,9 @@ final class Backends {
       return null;
     } catch (Failure e) {
       return e.getMessage();
-    } catch (Exception e) {
-      return "cannot open " + ds.url + ": " + e;
+    } catch (Exception | LinkageError e) {
+      // LinkageError: a driver jar that needs a class this JVM lacks (e.g. a module left out of it).
+      return "cannot open " + ds.url + " with " + ds.driver + ": " + e;
     }
   }
 
