@@ -109,3 +109,41 @@ export async function startBackends(prefix: string): Promise<LocalBackends> {
   }
   return { dir, dbPort, ldapPort, ldapUrl, ldapBaseDn, ldapBindDn, ldapBindPassword, sql, sqlFile, stop };
 }
+
+export interface LocalPostgres {
+  port: number;
+  /** Runs SQL as the superuser (database optional). */
+  sql(statement: string, database?: string): string;
+  sqlFile(file: string, database: string): void;
+  stop(): void;
+}
+
+/** A PostgreSQL of its own on loopback (initdb into a temporary directory, run as the postgres user). */
+export async function startPostgres(prefix: string): Promise<LocalPostgres> {
+  const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-postgres-`));
+  const bin = '/usr/lib/postgresql/15/bin';
+  const port = await freePort();
+  const password = 'lab-pg-root';
+  writeFileSync(path.join(dir, 'pw'), `${password}\n`);
+  execFileSync('chown', ['-R', 'postgres', dir]);
+  const asPostgres = (cmd: string, args: string[]): string =>
+    execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: '/tmp', encoding: 'utf8', stdio: 'pipe' });
+  asPostgres(`${bin}/initdb`, ['-D', `${dir}/data`, '-A', 'scram-sha-256', `--pwfile=${dir}/pw`, '-U', 'postgres']);
+  asPostgres(`${bin}/pg_ctl`, ['-D', `${dir}/data`, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', `${dir}/log`, '-w', 'start']);
+  const env = { ...process.env, PGPASSWORD: password };
+  const psql = (database: string | undefined, args: string[], input?: Buffer): string =>
+    execFileSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tA', ...(database ? ['-d', database] : []), ...args],
+      { env, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return {
+    port,
+    sql: (statement, database) => psql(database, ['-c', statement]),
+    sqlFile: (file, database) => void psql(database, [], readFileSync(file)),
+    stop: () => {
+      try {
+        asPostgres(`${bin}/pg_ctl`, ['-D', `${dir}/data`, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tomlModule } from '../../../src/modules/toml.js';
 import { localContext } from '../../support/module-context.js';
-import { startBackends, type LocalBackends } from './local-backends.js';
+import { startBackends, startPostgres, type LocalBackends } from './local-backends.js';
 import { REPO } from './run-cli.js';
 
 const PREFIX = process.env.OBIAM_TEST_LAB ?? 'obr';
@@ -280,6 +280,38 @@ describe('lab stand-in with a real MariaDB, slapd, JDBC driver and key store', (
     const b = await start(bad, 'obkm');
     expect(b.started).toBe(false);
     expect(b.log).toMatch(/Datasource WSO2REG_DB: cannot connect .*\(check datasources\/master-datasources\.xml datasource WSO2REG_DB username and password\)/);
+  }, 180_000);
+
+  it('OB IAM: a datasource on PostgreSQL opens through the PostgreSQL driver jar; a wrong password there is named', async () => {
+    const pg = await startPostgres(PREFIX);
+    try {
+      pg.sql(`CREATE USER ${DB_USER} PASSWORD '${DB_PASSWORD}'`);
+      pg.sql(`CREATE DATABASE h_identity OWNER ${DB_USER}`);
+      const scripts = tempDir('pgscripts');
+      execFileSync('unzip', ['-q', path.join(packs, 'wso2-obiam-2.0.0.zip'), 'wso2-obiam-2.0.0/dbscripts/identity/*', '-d', scripts]);
+      pg.sqlFile(path.join(scripts, 'wso2-obiam-2.0.0/dbscripts/identity/postgresql.sql'), 'h_identity');
+      pg.sql(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${DB_USER}`, 'h_identity');
+      const onPg = { 'database.identity_db.url': `jdbc:postgresql://127.0.0.1:${pg.port}/h_identity`, 'database.identity_db.driver': 'org.postgresql.Driver' };
+      const home = unpack('obiam');
+      copyFileSync('/usr/share/java/postgresql.jar', path.join(home, 'repository/components/lib/postgresql.jar'));
+      const offset = await freeOffset();
+      await configure(home, { ...iamSettings(offset), ...onPg });
+      const r = await start(home, 'obiam');
+      expect(r.started, r.log).toBe(true);
+      const h = await health(offset);
+      expect(h.body.datasources['database.identity_db']?.status).toBe('UP');
+      expect(h.body.status).toBe('UP');
+      r.proc.kill('SIGKILL');
+
+      const bad = unpack('obiam');
+      copyFileSync('/usr/share/java/postgresql.jar', path.join(bad, 'repository/components/lib/postgresql.jar'));
+      await configure(bad, { ...iamSettings(await freeOffset()), ...onPg, 'database.identity_db.password': 'not-the-password' });
+      const b = await start(bad, 'obiam');
+      expect(b.started).toBe(false);
+      expect(b.log).toMatch(/Datasource database\.identity_db: cannot connect to jdbc:postgresql:.* as obr_app: .*password authentication failed.*\(check deployment\.toml \[database\.identity_db\] username and password\)/);
+    } finally {
+      pg.stop();
+    }
   }, 180_000);
 
   it('a datasource whose driver jar is not in repository/components/lib stops the start naming the driver', async () => {
