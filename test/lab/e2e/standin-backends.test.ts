@@ -246,7 +246,7 @@ describe('lab stand-in with a real MariaDB, slapd, JDBC driver and key store', (
     }, 120_000);
   }
 
-  it('OB KM: the XML datasources open through the driver; health shows each UP; a wrong password in one stops the start', async () => {
+  it('OB KM: the XML datasources open through the driver, health shows each UP, a wrong password in one stops the start; its LDAP store binds, a wrong bind password stops it', async () => {
     const km: Record<string, string> = { apimgtdb: 'apim', iskm_configdb: 'config', govdb: 'shared', userdb: 'um', openbankingdb: 'open_banking' };
     const point = (home: string, password: (db: string) => string): void => {
       for (const f of ['master-datasources.xml', 'open-banking-datasources.xml']) {
@@ -280,6 +280,39 @@ describe('lab stand-in with a real MariaDB, slapd, JDBC driver and key store', (
     const b = await start(bad, 'obkm');
     expect(b.started).toBe(false);
     expect(b.log).toMatch(/Datasource WSO2REG_DB: cannot connect .*\(check datasources\/master-datasources\.xml datasource WSO2REG_DB username and password\)/);
+
+    // The LDAP user store of user-mgt.xml: bound with its ConnectionName/ConnectionPassword over JNDI.
+    const ldapStore = (home: string, password: string): void => {
+      const props: [string, string][] = [
+        ['ConnectionURL', be.ldapUrl], ['ConnectionName', be.ldapBindDn], ['ConnectionPassword', password],
+        ['UserSearchBase', `ou=Users,${be.ldapBaseDn}`], ['UserEntryObjectClass', 'inetOrgPerson'], ['UserNameAttribute', 'uid'],
+        ['UserNameSearchFilter', '(&amp;(objectClass=inetOrgPerson)(uid=?))'], ['UserNameListFilter', '(objectClass=inetOrgPerson)'],
+        ['ReadGroups', 'true'], ['GroupSearchBase', `ou=Groups,${be.ldapBaseDn}`], ['GroupEntryObjectClass', 'groupOfNames'],
+        ['GroupNameAttribute', 'cn'], ['GroupNameSearchFilter', '(&amp;(objectClass=groupOfNames)(cn=?))'],
+        ['GroupNameListFilter', '(objectClass=groupOfNames)'], ['MembershipAttribute', 'member'],
+      ];
+      const f = path.join(home, 'repository/conf/user-mgt.xml');
+      const x = readFileSync(f, 'utf8');
+      const y = x.replace(/<UserStoreManager class="org\.wso2\.carbon\.user\.core\.jdbc[\s\S]*?<\/UserStoreManager>/,
+        `<UserStoreManager class="org.wso2.carbon.user.core.ldap.ReadWriteLDAPUserStoreManager">\n${props.map(([k, v]) => `            <Property name="${k}">${v}</Property>`).join('\n')}\n        </UserStoreManager>`);
+      expect(y).not.toBe(x);
+      writeFileSync(f, y);
+    };
+    const withLdap = unpack('obkm');
+    point(withLdap, () => DB_PASSWORD);
+    ldapStore(withLdap, be.ldapBindPassword);
+    const lo = await offsetFor(withLdap);
+    const l = await start(withLdap, 'obkm');
+    expect(l.started, l.log).toBe(true);
+    expect((await health(lo)).body.user_store.status).toBe('UP');
+    l.proc.kill('SIGKILL');
+    const wrongBind = unpack('obkm');
+    point(wrongBind, () => DB_PASSWORD);
+    ldapStore(wrongBind, 'not-the-password');
+    await offsetFor(wrongBind);
+    const w = await start(wrongBind, 'obkm');
+    expect(w.started).toBe(false);
+    expect(w.log).toMatch(/User store ldap:\/\/127\.0\.0\.1:\d+: bind to .* failed: .*Invalid Credentials.*\(check user-mgt\.xml UserStoreManager org\.wso2\.carbon\.user\.core\.ldap\.ReadWriteLDAPUserStoreManager connection name and password\)/);
   }, 180_000);
 
   it('OB IAM: a datasource on PostgreSQL opens through the PostgreSQL driver jar; a wrong password there is named', async () => {
