@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian 12 packages the lab and the test suites need (run as root). Daemons are not started here:
-# the lab starts its own sshd per host, and its own MariaDB and slapd (own data dirs under .lab/);
+# the lab starts its own sshd per host, and its own MariaDB and slapd (own data dirs under .lab/;
+# PostgreSQL for the stand-in's PostgreSQL test);
 # haproxy/nginx are started by playbooks inside lab hosts.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -20,6 +21,6 @@ apt-get install -y --no-install-recommends \
   haproxy nginx systemd-container ansible-core python3 \
   zip unzip xz-utils tar curl ca-certificates openssl openjdk-17-jdk-headless \
   chromium \
-  mariadb-server mariadb-client slapd ldap-utils libmariadb-java libpostgresql-jdbc-java
+  mariadb-server mariadb-client slapd ldap-utils libmariadb-java libpostgresql-jdbc-java postgresql
 # sshd refuses to start without its privilege separation directory (no systemd to create it).
 mkdir -p /run/sshd
