@@ -4,16 +4,19 @@
 // refused with a message naming the setting and the host before any node is touched, and the cluster
 // stays whole in the LB: the database stopped, a wrong DB password, a missing schema in DBA mode, a
 // wrong bind DN.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labServiceStart, labServiceStop, labUp } from '../../../src/lab/lab.js';
 import type { LabHost, LabInfo } from '../../../src/lab/types.js';
-import { SITE, VAULT, changedTasks, health, lbStates, overlay, until } from './cluster.js';
+import { SITE, VAULT, changedTasks, health, inHost, lbStates, overlay, until } from './cluster.js';
 import { REPO, runCli, sum, type CliRun } from './run-cli.js';
 import { ownLabName } from '../lab-fixture.js';
 
 const ROLL = path.join(REPO, 'playbooks/rolling-restart.yml');
+const UPGRADE = path.join(REPO, 'playbooks/rolling-upgrade.yml');
 const ALL_UP = { node1: 'UP', node2: 'UP', node3: 'UP' };
 const SMALL_DISK_OK = ['-e', 'preflight_min_disk_gb=0'];
 const DBS = ['obiam_identity_db', 'obiam_shared_db', 'obiam_apim_db', 'obiam_config_db', 'obiam_um_db', 'obiam_ob_db'];
@@ -21,6 +24,36 @@ const DBS = ['obiam_identity_db', 'obiam_shared_db', 'obiam_apim_db', 'obiam_con
 /** Did the run drain or stop any node? */
 const touched = (r: CliRun): boolean =>
   r.events.some((e) => e.event === 'host-result' && e.status !== 'skipped' && ['Out of the load balancer', 'Drain the node on the load balancer', 'Service stopped'].includes(e.task));
+/** A stand-in pack of another version, built from source as the lab's own are. */
+function buildPack(version: string): string {
+  const out = mkdtempSync(path.join(tmpdir(), 'obr-pack-'));
+  execFileSync('bash', [path.join(REPO, 'lab-product/build.sh'), '--out', out, '--obiam-version', version], { stdio: 'pipe' });
+  return path.join(out, `wso2-obiam-${version}.zip`);
+}
+
+/** Runs `act` on each JSON event of the child's stdout that `pred` accepts (each pair once). */
+function onEvents(pairs: [(e: Record<string, any>) => boolean, () => void][]): (child: ChildProcess) => void {
+  const done = new Set<number>();
+  return (child) => {
+    let buf = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (!l.trim()) continue;
+        const e = JSON.parse(l) as Record<string, any>;
+        pairs.forEach(([pred, act], i) => {
+          if (!done.has(i) && pred(e)) {
+            done.add(i);
+            act();
+          }
+        });
+      }
+    });
+  };
+}
+
 const results = (r: CliRun, task: string): any[] => r.events.filter((e) => e.event === 'host-result' && e.task === task);
 
 describe('database and directory faults', () => {
@@ -129,4 +162,53 @@ describe('database and directory faults', () => {
     const r = await runCli([ROLL, ...base, '-e', `ob_ldap_bind_dn=${dn}`], { timeoutMs: 300_000 });
     await refused(r, 'not rolling: node1', `LDAP: the bind as '${dn}' to ldap://${lab.services!.ldap!.ip}:389 is refused from node1`, 'check ob_ldap_bind_dn / ob_ldap_bind_password');
   }, 600_000);
+
+  // Last: it leaves node1 on the same version as the others, but the test's pack is gone afterwards.
+  it('a node that cannot reach the database during a rolling upgrade is rolled back and put back in the LB', async () => {
+    const pack = buildPack('2.0.1');
+    const db = lab.services!.db!;
+    const n1 = nodes[0]!;
+    // node1 alone loses the database (TCP to its port refused by a routing rule in node1's network
+    // namespace; LDAP and the shared storage on the same host still answer) from the moment its service
+    // is stopped for the upgrade until the upgrade's rescue starts: the gate passed, the new version
+    // cannot open its datasources, and the previous one can again.
+    const rule = ['-n', n1.netns, 'rule', 'add', 'to', `${db.ip}/32`, 'ipproto', 'tcp', 'dport', String(db.port), 'prohibit'];
+    const unrule = ['-n', n1.netns, 'rule', 'del', 'to', `${db.ip}/32`, 'ipproto', 'tcp', 'dport', String(db.port), 'prohibit'];
+    let cut = false;
+    const heal = (): void => {
+      if (cut) execFileSync('ip', unrule);
+      cut = false;
+    };
+    let r: CliRun;
+    try {
+      r = await runCli([UPGRADE, ...base, '-e', 'product_version=2.0.1', '-e', `product_pack=${pack}`, '-e', 'ob_start_timeout=20'], {
+        timeoutMs: 600_000,
+        onSpawn: onEvents([
+          [(e) => e.event === 'host-result' && e.task === 'Service stopped for the upgrade' && e.host === n1.name, () => {
+            execFileSync('ip', rule);
+            cut = true;
+          }],
+          [(e) => e.event === 'task-start' && e.task === 'Where current pointed when the upgrade failed', heal],
+        ]),
+      });
+    } finally {
+      heal();
+    }
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toContain(`${n1.name}: the upgrade to 2.0.1 failed`);
+    expect(r.stdout).toContain('back on wso2-obiam-2.0.0, healthy and in the load balancer');
+    // The new version refused to start, naming a datasource and the database it could not reach.
+    const log = inHost(n1, 'cat /opt/wso2/wso2-obiam-2.0.1/repository/logs/wso2carbon.log');
+    expect(log).toMatch(new RegExp(`ERROR .*Datasource \\S+: .*${db.ip.replace(/\./g, '\\.')}`));
+    expect(log).not.toContain('WSO2 Carbon started');
+    // Only node1 was touched; it runs the previous version again, and every node is UP in the LB.
+    const stopped = r.events.filter((e) => e.event === 'host-result' && e.task === 'Service stopped for the upgrade' && e.status !== 'skipped').map((e) => e.host);
+    expect(stopped).toEqual([n1.name]);
+    for (const n of nodes) {
+      const h = (await health(n)) as { version?: string; status: string; members: string[] };
+      expect(h.status, n.name).toBe('UP');
+      expect(h.version, n.name).toBe('2.0.0');
+    }
+    expect(await lbStates(lab, 'lb1')).toEqual(ALL_UP);
+  }, 900_000);
 });
