@@ -59,6 +59,13 @@ pack() { # profile version name
     fi
   done
   cp "$work/lab-standin.jar" "$dir/lib/"
+  # The pack's own schema scripts, one directory per datasource (the keys of ob_datasources), as the
+  # database play runs them: dbscripts/<datasource>/{mysql,postgresql}.sql. OB KM has no identity_db.
+  local ds
+  for ds in $( [ "$profile" = obiam ] && echo identity ) shared config um apim open_banking; do
+    mkdir -p "$dir/dbscripts/$ds"
+    cp "$here/dbscripts/$ds/"*.sql "$dir/dbscripts/$ds/"
+  done
   printf 'PRODUCT_NAME="%s"\nPRODUCT_VERSION="%s"\nLAB_PROFILE="%s"\n' "$name" "$version" "$profile" >"$dir/bin/product.env"
   [ "$fail" = 1 ] && : >"$dir/bin/lab-fail-start"
   touch "$dir/repository/deployment/server/userstores/.keep" "$dir/repository/components/lib/.keep" "$dir/repository/logs/.keep" "$dir/repository/tenants/.keep"

@@ -1,5 +1,6 @@
 // What makes a lab host a host: files written into its overlay upper layer before it starts
 // (host key, sshd drop-in, users, sudoers, /etc/hosts, NFS helper) and the script that boots it.
+// The RDBMS and LDAP of the lab are real servers started beside the hosts (services.ts).
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { LabPlan, PlannedHost } from './plan.js';
@@ -85,39 +86,6 @@ src="\${spec#*:}"
 exec sshfs "root@$host:$src" "$dir" -o "fsname=$spec,IdentityFile=/etc/obiam-lab/id_ed25519,UserKnownHostsFile=/etc/obiam-lab/known_hosts,StrictHostKeyChecking=yes,BatchMode=yes,ConnectTimeout=5,ServerAliveInterval=5,reconnect,allow_other$ro"
 `;
 }
-
-/**
- * Ports of the lab's stand-ins for the external RDBMS (3306) and LDAP (389) a host serves: the db and
- * ldap hosts, else the storage host. They accept TCP connections and close them, which is all the lab
- * stand-in product and the site playbook's preflight check. Lab infrastructure only.
- */
-export function standInPorts(plan: LabPlan, host: PlannedHost): number[] {
-  const has = (role: PlannedHost['role']): boolean => plan.hosts.some((h) => h.role === role);
-  const ports: number[] = [];
-  if (host.role === 'db' || (host.role === 'storage' && !has('db'))) ports.push(3306);
-  if (host.role === 'ldap' || (host.role === 'storage' && !has('ldap'))) ports.push(389);
-  return ports;
-}
-
-const STAND_IN_SERVICES = `#!/usr/bin/python3
-# obiam-run lab: stand-ins for the external RDBMS and LDAP (TCP accept and close). Lab only.
-import socket, sys, threading
-
-def serve(port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
-    s.listen(64)
-    while True:
-        c, _ = s.accept()
-        c.close()
-
-threads = [threading.Thread(target=serve, args=(int(p),), daemon=True) for p in sys.argv[1:]]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-`;
 
 export interface UserEntry {
   uid: number;
@@ -210,9 +178,7 @@ export function prepareHost(o: PrepareOptions): void {
   write(path.join(upper, 'etc/obiam-lab/known_hosts'), o.knownHosts);
   if (o.host.role === 'storage') mkdirSync(path.join(upper, 'srv/export'), { recursive: true, mode: 0o755 });
   else for (const n of ['mount.nfs', 'mount.nfs4']) write(path.join(upper, 'usr/sbin', n), nfsHelper(), 0o755);
-  const ports = standInPorts(o.plan, o.host);
-  if (ports.length) write(path.join(upper, 'etc/obiam-lab/stand-in-services'), STAND_IN_SERVICES, 0o755);
-  if (o.systemd) prepareSystemd(upper, ports);
+  if (o.systemd) prepareSystemd(upper);
   write(o.dirs.init, o.systemd ? systemdInit(o) : plainInit(o), 0o755);
 }
 
@@ -226,7 +192,7 @@ function chownShadow(upper: string): void {
   }
 }
 
-function prepareSystemd(upper: string, ports: number[]): void {
+function prepareSystemd(upper: string): void {
   const sys = path.join(upper, 'etc/systemd/system');
   mkdirSync(sys, { recursive: true });
   for (const u of BROKEN_IN_CONTAINER) {
@@ -238,13 +204,6 @@ function prepareSystemd(upper: string, ports: number[]): void {
   mkdirSync(wants, { recursive: true });
   const unit = ['/lib/systemd/system/ssh.service', '/usr/lib/systemd/system/ssh.service'].find((p) => existsSync(p));
   if (unit && !existsSync(path.join(wants, 'ssh.service'))) symlinkSync(unit, path.join(wants, 'ssh.service'));
-  if (ports.length) {
-    write(
-      path.join(sys, 'obiam-lab-stand-in.service'),
-      `[Unit]\nDescription=obiam-run lab stand-in RDBMS/LDAP listeners (lab only)\n[Service]\nExecStart=/etc/obiam-lab/stand-in-services ${ports.join(' ')}\n[Install]\nWantedBy=multi-user.target\n`,
-    );
-    if (!existsSync(path.join(wants, 'obiam-lab-stand-in.service'))) symlinkSync('../obiam-lab-stand-in.service', path.join(wants, 'obiam-lab-stand-in.service'));
-  }
 }
 
 function overlayMount(d: HostDirs): string {
@@ -274,14 +233,8 @@ pivot_root . .obr-oldroot
 cd /
 umount -l /.obr-oldroot
 rmdir /.obr-oldroot
-${delay}${services(o)}exec /usr/sbin/sshd -D -e
+${delay}exec /usr/sbin/sshd -D -e
 `;
-}
-
-/** The stand-in RDBMS/LDAP listeners, started before sshd takes PID 1 (they die with the host). */
-function services(o: PrepareOptions): string {
-  const ports = standInPorts(o.plan, o.host);
-  return ports.length ? `setsid /etc/obiam-lab/stand-in-services ${ports.join(' ')} </dev/null >/dev/null 2>&1 &\n` : '';
 }
 
 /** Runs in a private mount namespace: overlay root, then systemd-nspawn boots systemd in the host's netns. */

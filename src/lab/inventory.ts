@@ -7,12 +7,16 @@ import { lstatSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabPlan } from './plan.js';
 import { EXTRA_ROLES, SUDO_USER } from './plan.js';
+import { DB_PORT, LAB_DB_ADMIN_USER, LAB_LDAP_ADMIN_DN, LAB_LDAP_BASE_DN, LDAP_PORT, serviceHosts } from './services.js';
 
 export interface InventoryPaths {
   privateKeyFile: string;
   knownHostsFile: string;
   /** The password itself, or a template that reads it (the checked-in inventory cannot hold it). */
   sudoPassword: string;
+  /** The lab DBA's and the directory admin's passwords, or templates that read them (services.ts). */
+  dbAdminPassword?: string;
+  ldapAdminPassword?: string;
 }
 
 /** The product site.yml deploys on the lab's nodes: its group name (site.yml's plays target obiam:obkm). */
@@ -45,6 +49,7 @@ export function renderInventory(plan: InventoryLab, p: InventoryPaths, header: s
     `    lab_subnet: ${q(plan.subnet)}`,
     `    lab_sudo_user: ${SUDO_USER}`,
     `    lab_sudo_password: ${q(p.sudoPassword)}`,
+    ...serviceVars(plan, p),
     '  children:',
   );
   for (const role of ['node', ...EXTRA_ROLES]) {
@@ -58,6 +63,36 @@ export function renderInventory(plan: InventoryLab, p: InventoryPaths, header: s
   }
   lines.push(...extraGroups);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The lab's database and directory (services.ts) as lists of hosts plus the address clients use
+ * (`*_vip`): one host here, and the same shape holds an HA pair behind a virtual IP.
+ * inventory/group_vars/lab/ maps them onto the ob_db_* / ob_ldap_* settings the roles read.
+ */
+function serviceVars(plan: InventoryLab, p: InventoryPaths): string[] {
+  const { db, ldap } = serviceHosts(plan.hosts);
+  const out: string[] = [];
+  if (db) {
+    out.push(
+      `    lab_db_hosts: [${q(db.name)}]`,
+      `    lab_db_vip: ${q(db.ip)}`,
+      `    lab_db_port: ${DB_PORT}`,
+      `    lab_db_admin_user: ${q(LAB_DB_ADMIN_USER)}`,
+      `    lab_db_admin_password: ${q(p.dbAdminPassword ?? '')}`,
+    );
+  }
+  if (ldap) {
+    out.push(
+      `    lab_ldap_hosts: [${q(ldap.name)}]`,
+      `    lab_ldap_vip: ${q(ldap.ip)}`,
+      `    lab_ldap_url: ${q(`ldap://${ldap.ip}:${LDAP_PORT}`)}`,
+      `    lab_ldap_base_dn: ${q(LAB_LDAP_BASE_DN)}`,
+      `    lab_ldap_admin_dn: ${q(LAB_LDAP_ADMIN_DN)}`,
+      `    lab_ldap_admin_password: ${q(p.ldapAdminPassword ?? '')}`,
+    );
+  }
+  return out;
 }
 
 /** Group `lab` over every role group (it picks up inventory/group_vars/lab/), the product's over the nodes. */
@@ -81,6 +116,8 @@ export function checkedInInventory(plan: LabPlan): string {
       privateKeyFile: `${dir}/id_ed25519`,
       knownHostsFile: `${dir}/known_hosts`,
       sudoPassword: `{{ lookup('file', inventory_dir + '/../${dir}/sudo-password') }}`,
+      dbAdminPassword: `{{ lookup('file', inventory_dir + '/../${dir}/services/db/admin-password') }}`,
+      ldapAdminPassword: `{{ lookup('file', inventory_dir + '/../${dir}/services/ldap/admin-password') }}`,
     },
     [
       `The default lab (\`obiam-run lab up\`: ${plan.hosts.map((h) => h.name).join(', ')} on ${plan.subnet}).`,

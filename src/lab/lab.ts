@@ -14,6 +14,7 @@ import { RELAY_PORT_BASE, type LatencySpec, type RelayConfig } from './latency-r
 import { OPAQUE_DIRS, freeUid, hostDirs, prepareHost, systemdOpaqueDirs } from './host-files.js';
 import { checkedInInventory, writeLabInventories, type LabProduct } from './inventory.js';
 import { DEFAULT_LAB, SUBNET_BASE, SUDO_USER, candidateOctets, octetsCovered, planLab, subnetOctets, validateLabName, type ExtraRole, type LabPlan } from './plan.js';
+import { dbAdmin, initDb, initLdap, missingServicePackages, planServices, startDb, startLdap, stopService } from './services.js';
 import { findNamespaceInit, isAlive, mountsUnder, must, preflight, run, signal, sleep, startTimeOf, type RecordedPid } from './sys.js';
 import type { LabHost, LabInfo } from './types.js';
 
@@ -124,6 +125,7 @@ function infoOf(st: LabState): LabInfo {
     product: st.product,
     sudoUser: st.sudoUser,
     sudoPassword: st.sudoPassword,
+    ...(st.services ? { services: st.services } : {}),
   };
 }
 
@@ -337,7 +339,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       const allAlive = old.hosts.every((h) => {
         const rec = recordOf(old, h.name);
         return rec !== undefined && isAlive(rec);
-      });
+      }) && old.created.pids.filter((p) => p.what.startsWith('service ')).every(isAlive);
       const sameLatency = JSON.stringify(old.hosts.map((h) => h.relay ?? null)) === JSON.stringify(relayPlan(old, opts.latency).map((h) => h.relay ?? null));
       if (old.status === 'up' && allAlive && old.systemd === systemd && sameLatency && want.join(',') === have.join(',')) {
         if (opts.product && opts.product !== old.product) {
@@ -379,6 +381,16 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     sudoPassword,
     created: { netns: [], links: [], pids: [], mounts: [], dirs: [] },
   };
+  const services = planServices(stateDir, plan.prefix, plan.hosts);
+  if (services.db || services.ldap) {
+    const missing = missingServicePackages(services);
+    if (missing.length > 0) {
+      throw new ObiamError('E_LAB_MISSING_PACKAGE', `missing package${missing.length > 1 ? 's' : ''} for the lab's database and directory: ${missing.join(', ')}`, {
+        remedy: `apt-get install -y ${missing.join(' ')} (or bash scripts/install-deps.sh)`,
+      });
+    }
+    st.services = services;
+  }
   if (opts.latency) {
     const unknown = Object.keys(opts.latency.hosts ?? {}).filter((n) => !st.hosts.some((h) => h.name === n));
     if (unknown.length > 0) {
@@ -461,6 +473,8 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
   await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', ...dirs.flatMap((d) => opaque.map((o) => path.join(d.upper, o)))]);
   if (plan.nets > 1) raiseNeigh();
   await createNetwork(st, plan);
+  // The database and directory come up while the hosts start (mariadb-install-db takes seconds).
+  const servicesUp = startServices(st).then(() => undefined, (e: unknown) => e);
   if (st.systemd) raiseInotify(st);
   const launchers: RecordedPid[] = [];
   for (const h of st.hosts) {
@@ -475,10 +489,37 @@ async function build(st: LabState, plan: LabPlan, startDelayMs: number): Promise
   st.created.pids.unshift(...inits);
   save(st);
   if (startDelayMs <= 0) await waitReady(st, (st.systemd ? 90_000 : 20_000) + 100 * st.hosts.length);
+  const servicesErr = await servicesUp;
+  if (servicesErr) throw servicesErr;
   if (st.hosts.some((h) => h.relay)) await startLatencyRelay(st, hostPubs);
   writeInventories(st);
   st.status = 'up';
   save(st);
+}
+
+/** Initialises and starts the lab's MariaDB and slapd (each recorded in lab.json before it is created). */
+async function startServices(st: LabState): Promise<void> {
+  const s = st.services;
+  if (!s) return;
+  st.created.dirs.push(path.join(st.stateDir, 'services'));
+  save(st);
+  const started = (rec: RecordedPid): void => {
+    st.created.pids.push(rec);
+    save(st);
+  };
+  await Promise.all([
+    s.db &&
+      (async () => {
+        await initDb(s.db!);
+        await startDb(s.db!, started);
+        await dbAdmin(s.db!);
+      })(),
+    s.ldap &&
+      (async () => {
+        await initLdap(s.ldap!);
+        await startLdap(s.ldap!, started);
+      })(),
+  ]);
 }
 
 /** The hosts with their relay address and delay (`--latency`): host i on the bridge address, port RELAY_PORT_BASE + i. */
@@ -534,7 +575,7 @@ async function startLatencyRelay(st: LabState, hostPubs: string[]): Promise<void
 function writeInventories(st: LabState): void {
   writeLabInventories(
     st,
-    { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword },
+    { privateKeyFile: st.privateKeyFile, knownHostsFile: st.knownHostsFile, sudoPassword: st.sudoPassword, dbAdminPassword: st.services?.db?.adminPassword, ldapAdminPassword: st.services?.ldap?.adminPassword },
     { hostsFile: st.inventoryFile, inventoryFile: st.siteInventoryFile },
     st.product,
     path.join(repoRoot(), 'inventory', 'group_vars'),
@@ -666,6 +707,40 @@ export async function killSshd(info: LabInfo, hostName: string): Promise<void> {
   signal(rec, 'SIGKILL');
   const end = Date.now() + 5_000;
   while (isAlive(rec) && Date.now() < end) await sleep(10);
+}
+
+/** The recorded PID of the lab's MariaDB ('db') or slapd ('ldap'). */
+function serviceRecord(st: LabState, kind: 'db' | 'ldap'): RecordedPid | undefined {
+  const svc = st.services?.[kind];
+  return svc && st.created.pids.find((p) => p.what === `service ${svc.name}`);
+}
+
+function noService(info: LabInfo, kind: 'db' | 'ldap'): ObiamError {
+  return new ObiamError('E_LAB_NO_SERVICE', `lab '${info.name}' has no ${kind === 'db' ? 'database' : 'directory'} service`, { remedy: 'bring the lab up with a storage, db or ldap host' });
+}
+
+/** Stops the lab's MariaDB or slapd (a database or directory outage); labServiceStart brings it back. */
+export async function labServiceStop(info: LabInfo, kind: 'db' | 'ldap'): Promise<void> {
+  const st = load(info.stateDir);
+  if (!st) throw notFound(info.name, info.stateDir);
+  const rec = serviceRecord(st, kind);
+  if (!rec) throw noService(info, kind);
+  if (!(await stopService(rec))) throw new ObiamError('E_LAB_SERVICE', `${rec.what} did not stop`, { remedy: `obiam-run lab down --name ${info.name}` });
+}
+
+/** Starts the lab's MariaDB or slapd again on its data (no-op while it runs). */
+export async function labServiceStart(info: LabInfo, kind: 'db' | 'ldap'): Promise<void> {
+  const st = load(info.stateDir);
+  if (!st) throw notFound(info.name, info.stateDir);
+  const old = serviceRecord(st, kind);
+  if (!old) throw noService(info, kind);
+  if (isAlive(old)) return;
+  const replace = (rec: RecordedPid): void => {
+    st.created.pids = st.created.pids.map((p) => (p === old ? rec : p));
+    save(st);
+  };
+  if (kind === 'db') await startDb(st.services!.db!, replace);
+  else await startLdap(st.services!.ldap!, replace);
 }
 
 /** The content inventory/lab.yml must have: the default lab as `lab up` plans it. */

@@ -36,6 +36,43 @@ export interface LabInfo {
   sudoPassword: string;
   /** Set when `lab up` found this lab already running with the same hosts and left it as it was. */
   alreadyUp?: boolean;
+  /** The lab's real MariaDB and OpenLDAP (src/lab/services.ts), on its services host; absent without one. */
+  services?: LabServices;
   /** Empty namespaces and links of a killed run with this lab's name, removed before starting. */
   reclaimed?: string[];
+}
+
+/** The lab's MariaDB: mariadbd in the services host's netns, its files under .lab/NAME/services/db/. */
+export interface LabDb {
+  name: string; // <prefix>-db
+  host: string;
+  ip: string;
+  netns: string;
+  port: number;
+  /** The lab DBA account (all privileges, from anywhere in the lab); the password is generated per lab. */
+  adminUser: string;
+  adminPassword: string;
+  dir: string;
+  socket: string;
+  config: string;
+}
+
+/** The lab's OpenLDAP: slapd (mdb) in the services host's netns, its files under .lab/NAME/services/ldap/. */
+export interface LabLdap {
+  name: string; // <prefix>-ldap
+  host: string;
+  ip: string;
+  netns: string;
+  port: number;
+  baseDn: string;
+  /** The directory's root DN; the password is generated per lab. */
+  adminDn: string;
+  adminPassword: string;
+  dir: string;
+  config: string;
+}
+
+export interface LabServices {
+  db?: LabDb;
+  ldap?: LabLdap;
 }

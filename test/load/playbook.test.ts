@@ -565,11 +565,12 @@ describe('the project playbooks', () => {
     // The dev inventory is an OB KM cluster: the plays for `obiam:obkm` warn about the absent group.
     const inventory = loadInventory([path.resolve('examples/inventory/dev.yml')]);
     const { playbook, warnings } = loadPlaybook(path.join(dir, 'site.yml'), { inventory });
-    expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 24, 47].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
+    expect(warnings.map((w) => [w.message, w.location?.line])).toEqual([9, 24, 51].map((line) => ['Could not match supplied host pattern, ignoring: obiam', line]));
     expect(playbook.plays.map((p) => [p.name, p.roles.map((r) => r.name)])).toEqual([
-      ['Preflight (read only; any failure stops the run)', ['common', 'preflight']],
+      // Preflight runs the database role's verify.yml (a query and a bind from each node).
+      ['Preflight (read only; any failure stops the run)', ['common', 'preflight', 'database']],
       ['Shared storage server', ['common', 'storage_server']],
-      ['Product nodes', ['common', 'jdk', 'product', 'configure', 'shared_storage', 'service']],
+      ['Product nodes', ['common', 'jdk', 'product', 'configure', 'shared_storage', 'database', 'service']],
       ['Load balancer', ['common', 'loadbalancer']],
       ['Rolling restart of nodes whose configuration changed', ['common', 'service', 'loadbalancer', 'loadbalancer']],
       ['Where the cluster answers', []],

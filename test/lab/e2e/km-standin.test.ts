@@ -47,10 +47,10 @@ describe('lab stand-in OB KM start-up checks', () => {
     execFileSync('javac', ['--release', '8', '-Xlint:-options', '-d', classes, ...files], { stdio: 'pipe' });
   }, 120_000);
 
-  it('the pack as shipped passes them: the start stops only at the unreachable database', () => {
+  it('the pack as shipped passes them: the start stops only at the first datasource (no driver, no database)', () => {
     const log = start(home());
     expect(log).not.toContain('Invalid configuration');
-    expect(log).toContain('Cannot connect to datasource WSO2AM_DB');
+    expect(log).toContain('Datasource WSO2AM_DB: ');
     expect(log).not.toContain('WSO2 Carbon started');
   }, 90_000);
 

@@ -154,7 +154,7 @@ describe('playbooks/site.yml on the lab', () => {
         const text = failureText(run, n.name);
         expect(text, n.name).toContain('memory:');
         expect(text, n.name).toContain('1.8.0_151 is refused');
-        expect(text, n.name).toContain(':3999 is not reachable');
+        expect(text, n.name).toContain(`:3999 does not answer from ${n.name}`);
         if (n === three[1]) expect(text).toContain('port 9446 is in use');
         else expect(text).not.toContain('port 9446');
       }
@@ -260,8 +260,10 @@ describe('playbooks/site.yml on the lab', () => {
       expect(deployed.get('super_admin.username')).toBe('"labadmin"');
       expect(deployed.get('super_admin.password')).toBe('"lab-admin-secret"');
       expect(deployed.get('super_admin.create_admin_account')).toBe('false');
-      expect(deployed.get('datasource[0].url')).toMatch(/^"jdbc:mysql:\/\/.*\/obiam_um_db/);
-      expect(deployed.get('open_banking_database.config.url')).toMatch(/^"jdbc:mysql:\/\/.*\/obiam_ob_db/);
+      // The lab's vars: the MariaDB driver and its own URL scheme (ob_db_driver, ob_db_url_scheme).
+      expect(deployed.get('datasource[0].url')).toMatch(/^"jdbc:mariadb:\/\/.*\/obiam_um_db/);
+      expect(deployed.get('open_banking_database.config.url')).toMatch(/^"jdbc:mariadb:\/\/.*\/obiam_ob_db/);
+      expect(deployed.get('database.identity_db.driver')).toBe('"org.mariadb.jdbc.Driver"');
       expect(deployed.get('database.identity_db.pool_options.maxActive')).toBe('150');
       expect(deployed.get('user_store.type')).toBe('"read_write_ldap_unique_id"');
       expect(deployed.get('user_store.properties.GroupNameListFilter')).toBe('"(objectClass=groupOfNames)"');

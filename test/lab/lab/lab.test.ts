@@ -93,12 +93,25 @@ describe('lab hosts', () => {
     }
   });
 
-  it('the storage host stands in for the RDBMS and LDAP: ports 3306 and 389 accept connections', async () => {
+  it('the storage host serves a real MariaDB and OpenLDAP, reachable from the nodes only on its lab address', async () => {
     // The test lab has no db/ldap hosts, so storage1 serves both.
     const c = conns.get('node1')!;
     const storage = host(lab, 'storage1');
-    for (const port of [3306, 389]) expect(await sh(c, `timeout 3 bash -c 'echo > /dev/tcp/${storage.ip}/${port}' && echo open`)).toBe('open');
+    const { db, ldap } = lab.services!;
+    expect(db!.host).toBe('storage1');
+    expect(ldap!.host).toBe('storage1');
+    // A query as the lab DBA and a bind as the directory admin, from a node over the lab network.
+    expect(await sh(c, `mariadb -h ${storage.ip} -u ${db!.adminUser} -p'${db!.adminPassword}' --batch --skip-column-names -e 'SELECT 6*7'`)).toBe('42');
+    expect(await sh(c, `ldapwhoami -x -H ldap://${storage.ip} -D '${ldap!.adminDn}' -w '${ldap!.adminPassword}'`)).toBe(`dn:${ldap!.adminDn}`);
+    expect(await sh(c, `ldapsearch -x -LLL -H ldap://${storage.ip} -D '${ldap!.adminDn}' -w '${ldap!.adminPassword}' -b '${ldap!.baseDn}' -s base dn`)).toBe(`dn: ${ldap!.baseDn}`);
+    // A wrong password is refused by both.
+    expect((await c.exec(`mariadb -h ${storage.ip} -u ${db!.adminUser} -pwrong -e 'SELECT 1'`)).stderr).toMatch(/Access denied/);
+    expect((await c.exec(`ldapwhoami -x -H ldap://${storage.ip} -D '${ldap!.adminDn}' -w wrong`)).stderr).toMatch(/Invalid credentials/);
+    // Nothing listens on the nodes, and the servers bind the storage host's address only.
     expect(await sh(conns.get('node2')!, "ss -Htln 'sport = :3306' | wc -l")).toBe('0');
+    expect(await sh(conns.get('storage1')!, "ss -Htln 'sport = :3306 or sport = :389' | awk '{print $4}' | sort")).toBe(`${storage.ip}:3306\n${storage.ip}:389`);
+    // Secrets are generated per lab and readable by root only.
+    for (const f of [path.join(db!.dir, 'admin-password'), path.join(ldap!.dir, 'admin-password')]) expect(statSync(f).mode & 0o077).toBe(0);
   });
 
   it('hosts do not share files: a write on node1 is not seen on node2', async () => {
@@ -167,10 +180,10 @@ describe('lab hosts', () => {
 });
 
 describe('a second lab beside the shared one', () => {
-  it('comes up on its own subnet, dies with killSshd, and labDown leaves nothing behind', async () => {
+  it('comes up on its own subnet with its database on db1 and directory on ldap1, dies with killSshd, and labDown leaves nothing behind', async () => {
     const shared = getLab();
     const t2Name = `${shared.name}-t2`;
-    const t2 = await labUp({ name: t2Name, hosts: 1, with: [] });
+    const t2 = await labUp({ name: t2Name, hosts: 1, with: ['db', 'ldap'] });
     let downed = false;
     try {
       expect(t2.subnet).not.toBe(shared.subnet);
@@ -178,6 +191,11 @@ describe('a second lab beside the shared one', () => {
       const state = JSON.parse(readFileSync(path.join(t2.stateDir, 'lab.json'), 'utf8')) as { created: { pids: { pid: number }[] } };
       const pids = state.created.pids.map((p) => p.pid);
       expect(pids).toContain(t2.hosts[0].pid);
+      // mariadbd and slapd of this lab, named by its prefix, on its dedicated hosts.
+      expect(t2.services?.db).toMatchObject({ name: `${t2.prefix}-db`, host: 'db1' });
+      expect(t2.services?.ldap).toMatchObject({ name: `${t2.prefix}-ldap`, host: 'ldap1' });
+      const servicePids = (state.created.pids as { pid: number; what: string }[]).filter((p) => p.what.startsWith('service ')).map((p) => p.pid);
+      expect(servicePids.map((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim()).sort()).toEqual(['mariadbd', 'slapd']);
       const c = await transport(t2).connect(spec(t2, t2.hosts[0]));
       expect(await sh(c, 'hostname')).toBe('node1');
       expect(await sh(c, 'ls -A /opt')).toBe('');
@@ -188,7 +206,7 @@ describe('a second lab beside the shared one', () => {
       await c.close();
 
       await killSshd(t2, 'node1');
-      expect((await labStatus({ name: t2Name }))[0].alive).toEqual({ node1: false });
+      expect((await labStatus({ name: t2Name }))[0].alive).toEqual({ node1: false, db1: true, ldap1: true });
 
       const r = await labDown({ name: t2Name });
       downed = true;

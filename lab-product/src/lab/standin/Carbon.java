@@ -31,8 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
@@ -83,15 +81,39 @@ public final class Carbon {
       log("ERROR", "org.wso2.carbon.server.Main", "Start-up failure requested by this build (lab stand-in fault injection)");
       System.exit(1);
     }
-    for (Map.Entry<String, String> ds : cfg.datasources.entrySet()) {
-      if (!reachable(endpointOf(ds.getValue()), 3000)) {
-        log("ERROR", "org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader", "Cannot connect to datasource " + ds.getKey() + " at " + ds.getValue());
-        System.exit(1);
+    // Every datasource through its JDBC driver, then the user store: all are reported, then the start stops.
+    boolean failed = false;
+    for (Backends.Ds ds : cfg.datasources.values()) {
+      String why = Backends.check(home, ds);
+      dsState.put(ds.name, why == null ? "UP" : why);
+      if (why != null) {
+        log("ERROR", "org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader", "Datasource " + ds.name + ": " + why);
+        failed = true;
+      } else {
+        log("INFO", "org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader", "Datasource " + ds.name + " connected (" + ds.url + ")");
       }
     }
-    if (cfg.ldapUrl != null && !reachable(endpointOf(cfg.ldapUrl), 3000)) {
-      log("ERROR", "org.wso2.carbon.user.core.ldap.LDAPConnectionContext", "Cannot connect to the user store at " + cfg.ldapUrl);
+    if (cfg.ldap != null) {
+      String why = Backends.check(cfg.ldap);
+      storeState = why == null ? "UP" : why;
+      if (why != null) {
+        log("ERROR", "org.wso2.carbon.user.core.ldap.LDAPConnectionContext", "User store " + cfg.ldap.url + ": " + why);
+        failed = true;
+      } else {
+        log("INFO", "org.wso2.carbon.user.core.ldap.LDAPConnectionContext", "User store " + cfg.ldap.url + " bound as " + cfg.ldap.bindDn + ", user search base " + cfg.ldap.userSearchBase);
+      }
+    }
+    if (failed) {
+      log("ERROR", "org.wso2.carbon.server.Main", "Start-up failed: a datasource or the user store is not usable. Server is shutting down.");
       System.exit(1);
+    }
+    SSLContext ssl;
+    try {
+      ssl = sslContext(cfg);
+    } catch (Exception e) {
+      log("ERROR", "org.wso2.carbon.core.transports.http.HttpsTransportListener", "Cannot use the key store " + cfg.httpsKeystore + ": " + e.getMessage() + ". Server is shutting down.");
+      System.exit(1);
+      return;
     }
     String node = System.getProperty("lab.node", java.net.InetAddress.getLocalHost().getHostName());
     int httpPort = 9763 + cfg.offset;
@@ -110,7 +132,7 @@ public final class Carbon {
 
     HttpServer http = HttpServer.create(new InetSocketAddress(httpPort), 200);
     HttpsServer https = HttpsServer.create(new InetSocketAddress(httpsPort), 200);
-    https.setHttpsConfigurator(new HttpsConfigurator(sslContext(home)));
+    https.setHttpsConfigurator(new HttpsConfigurator(ssl));
     for (HttpServer s : new HttpServer[] {http, https}) {
       s.setExecutor(Executors.newFixedThreadPool(16));
       s.createContext("/", ex -> handle(ex, cfg, node, version, product, userstores));
@@ -119,41 +141,75 @@ public final class Carbon {
     log("INFO", "org.wso2.carbon.core.transports.http.HttpTransportListener", "HTTP port : " + httpPort);
     log("INFO", "org.wso2.carbon.core.transports.http.HttpsTransportListener", "HTTPS port : " + httpsPort);
     started = true;
+    startRecheck(home, cfg);
     long secs = Math.max(1, Math.round((System.currentTimeMillis() - t0) / 1000.0));
     log("INFO", "org.wso2.carbon.core.internal.StartupFinalizerServiceComponent", "Server           :  " + product + "-" + version);
     log("INFO", "org.wso2.carbon.core.internal.StartupFinalizerServiceComponent", "WSO2 Carbon started in " + secs + " sec");
   }
 
-  static String endpointOf(String url) {
-    Matcher m = Pattern.compile("//(\\[[^\\]]+\\]|[^/:;?]+)(?::(\\d+))?").matcher(url);
-    if (!m.find()) return url;
-    String port = m.group(2);
-    if (port == null) port = url.startsWith("ldaps") ? "636" : url.startsWith("ldap") ? "389" : url.contains(":mysql:") ? "3306" : url.contains(":postgresql:") ? "5432" : "1521";
-    return m.group(1) + ":" + port;
-  }
-
-  static boolean reachable(String hostPort, int timeoutMs) {
-    int i = hostPort.lastIndexOf(':');
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(hostPort.substring(0, i), Integer.parseInt(hostPort.substring(i + 1))), timeoutMs);
-      return true;
-    } catch (Exception e) {
-      return false;
-    }
-  }
-
-  private static SSLContext sslContext(File home) throws Exception {
-    File ks = new File(home, "repository/resources/security/wso2carbon.jks");
-    char[] pass = System.getProperty("lab.keystorePassword", "wso2carbon").toCharArray();
-    KeyStore store = KeyStore.getInstance("JKS");
-    try (FileInputStream in = new FileInputStream(ks)) {
-      store.load(in, pass);
+  /** The HTTPS transport's key store, as the configuration names it (file, type, passwords). */
+  private static SSLContext sslContext(Config cfg) throws Exception {
+    if (cfg.httpsKeystore == null || cfg.httpsKeystorePassword == null) throw new IOException("no key store is configured for HTTPS");
+    KeyStore store = KeyStore.getInstance(cfg.httpsKeystoreType);
+    try (FileInputStream in = new FileInputStream(cfg.httpsKeystore)) {
+      store.load(in, cfg.httpsKeystorePassword.toCharArray());
     }
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(store, pass);
+    kmf.init(store, cfg.httpsKeyPassword.toCharArray());
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(kmf.getKeyManagers(), null, null);
     return ctx;
+  }
+
+  // ---- Back ends after the start: rechecked every few seconds; the health check goes DOWN while one fails.
+
+  private static final Map<String, String> dsState = new ConcurrentHashMap<>();
+  private static volatile String storeState;
+
+  private static void startRecheck(File home, Config cfg) {
+    long every = Long.getLong("lab.recheckMs", 5000L);
+    Thread t = new Thread(() -> {
+      while (!stopping) {
+        try {
+          Thread.sleep(every);
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (Backends.Ds ds : cfg.datasources.values()) {
+          String why = Backends.check(home, ds);
+          String now = why == null ? "UP" : why;
+          String was = dsState.put(ds.name, now);
+          if (!now.equals(was)) {
+            if (why != null) log("ERROR", "org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader", "Datasource " + ds.name + ": " + why);
+            else log("INFO", "org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader", "Datasource " + ds.name + " connected again (" + ds.url + ")");
+          }
+        }
+        if (cfg.ldap != null) {
+          String why = Backends.check(cfg.ldap);
+          String now = why == null ? "UP" : why;
+          String was = storeState;
+          storeState = now;
+          if (!now.equals(was)) {
+            if (why != null) log("ERROR", "org.wso2.carbon.user.core.ldap.LDAPConnectionContext", "User store " + cfg.ldap.url + ": " + why);
+            else log("INFO", "org.wso2.carbon.user.core.ldap.LDAPConnectionContext", "User store " + cfg.ldap.url + " reachable again");
+          }
+        }
+      }
+    }, "backend-recheck");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static boolean backendsUp() {
+    for (String v : dsState.values()) if (!"UP".equals(v)) return false;
+    return storeState == null || "UP".equals(storeState);
+  }
+
+  private static Map<String, Object> state(String v) {
+    Map<String, Object> m = new TreeMap<>();
+    m.put("status", "UP".equals(v) ? "UP" : "DOWN");
+    if (!"UP".equals(v)) m.put("error", v);
+    return m;
   }
 
   // ---- WKA membership: every member dials every other member once a second; a member is in the
@@ -252,7 +308,26 @@ public final class Carbon {
         List<String> us = new ArrayList<>();
         for (String f : files) if (!f.startsWith(".")) us.add(f);
         Map<String, Object> body = new TreeMap<>();
-        body.put("status", started && !stopping ? "UP" : "DOWN");
+        boolean up = started && !stopping && backendsUp();
+        body.put("status", up ? "UP" : "DOWN");
+        Map<String, Object> dss = new TreeMap<>();
+        for (Backends.Ds ds : cfg.datasources.values()) {
+          Map<String, Object> st = state(dsState.getOrDefault(ds.name, "not checked yet"));
+          st.put("url", ds.url);
+          dss.put(ds.name, st);
+        }
+        body.put("datasources", dss);
+        if (cfg.ldap != null) {
+          Map<String, Object> st = state(storeState == null ? "not checked yet" : storeState);
+          st.put("url", cfg.ldap.url);
+          st.put("user_search_base", cfg.ldap.userSearchBase);
+          body.put("user_store", st);
+        } else {
+          Map<String, Object> st = new TreeMap<>();
+          st.put("status", "UP");
+          st.put("type", "jdbc (in the user manager's datasource)");
+          body.put("user_store", st);
+        }
         body.put("node", node);
         body.put("product", product);
         body.put("version", version);
@@ -262,7 +337,7 @@ public final class Carbon {
         body.put("userstores", us);
         body.put("sessions", sessions.size());
         body.put("requests", requests.get());
-        send(ex, started && !stopping ? 200 : 503, "application/json", Json.write(body));
+        send(ex, up ? 200 : 503, "application/json", Json.write(body));
       } else if (path.equals("/carbon/admin/login.jsp")) {
         send(ex, 200, "text/html", "<html><body>" + product + " " + version + " on " + node + " (lab stand-in)</body></html>\n");
       } else if (path.equals("/session")) {

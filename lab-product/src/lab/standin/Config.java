@@ -28,8 +28,14 @@ final class Config {
   String localMemberHost;
   int localMemberPort = 4000;
   final List<String> members = new ArrayList<>();
-  final Map<String, String> datasources = new LinkedHashMap<>();
+  final Map<String, Backends.Ds> datasources = new LinkedHashMap<>();
   String ldapUrl;
+  Backends.Ldap ldap;
+  // The key store the HTTPS transport serves with (OB IAM [keystore.primary]; OB KM the 9443 connector).
+  File httpsKeystore;
+  String httpsKeystoreType = "JKS";
+  String httpsKeystorePassword;
+  String httpsKeyPassword;
   int proxyPort;
   boolean healthCheck = true;
   String adminUsername;
@@ -75,8 +81,8 @@ final class Config {
       String self = localMemberHost + ":" + localMemberPort;
       if (!members.contains(self)) throw new Invalid("clustering: this node (" + self + ") is not in the members list " + members);
     }
-    for (Map.Entry<String, String> d : datasources.entrySet()) {
-      if (!d.getValue().startsWith("jdbc:")) throw new Invalid("datasource " + d.getKey() + ": invalid url " + d.getValue());
+    for (Backends.Ds d : datasources.values()) {
+      if (!d.url.startsWith("jdbc:")) throw new Invalid("datasource " + d.name + ": invalid url " + d.url);
     }
     if (ldapUrl != null && !ldapUrl.matches("ldaps?://[^/:]+(:\\d+)?/?.*")) throw new Invalid("user store: invalid connection_url " + ldapUrl);
   }
@@ -85,12 +91,22 @@ final class Config {
 
   /** Datasources by their tables: name -> table path. */
   private static final String[][] TOML_DATASOURCES = {
-    {"database.identity_db", "database.identity_db"},
-    {"database.shared_db", "database.shared_db"},
-    {"database.apim_db", "database.apim_db"},
-    {"database.config", "database.config"},
-    {"open_banking_database.config", "open_banking_database.config"},
+    {"database.identity_db", "database.identity_db", "identity"},
+    {"database.shared_db", "database.shared_db", "shared"},
+    {"database.apim_db", "database.apim_db", "apim"},
+    {"database.config", "database.config", "config"},
+    {"open_banking_database.config", "open_banking_database.config", "open_banking"},
   };
+
+  /** OB KM datasource names -> the pack's dbscripts/ key. */
+  private static final Map<String, String> KM_KEYS = new LinkedHashMap<>();
+  static {
+    KM_KEYS.put("WSO2AM_DB", "apim");
+    KM_KEYS.put("WSO2CONFIG_DB", "config");
+    KM_KEYS.put("WSO2REG_DB", "shared");
+    KM_KEYS.put("WSO2UM_DB", "um");
+    KM_KEYS.put("WSO2_OPEN_BANKING_DB", "open_banking");
+  }
 
   /** LDAP properties the user store manager cannot work without (user_store.properties.*). */
   private static final String[] LDAP_PROPERTIES = {
@@ -129,8 +145,9 @@ final class Config {
       if (!(t instanceof Map)) continue;
       @SuppressWarnings("unchecked")
       Map<String, Object> ds = (Map<String, Object>) t;
-      datasource(d[0], Toml.str(ds, "url"), ds, file);
+      datasource(d[0], d[2], Toml.str(ds, "url"), ds, file, "[" + d[1] + "]");
     }
+    String realmDs = Toml.str(Toml.table(root, "realm_manager"), "data_source");
     Set<String> ids = new HashSet<>();
     Object dsl = root.get("datasource");
     if (dsl instanceof List) {
@@ -141,7 +158,7 @@ final class Config {
         String id = Toml.str(ds, "id");
         if (id == null) throw new Invalid(file + ": a [[datasource]] has no id");
         ids.add(id);
-        datasource(id, Toml.str(ds, "url"), ds, file);
+        datasource(id, id.equals(realmDs) || id.equals("WSO2UM_DB") ? "um" : null, Toml.str(ds, "url"), ds, file, "[[datasource]] id=" + id);
       }
     }
     String realm = Toml.str(Toml.table(root, "realm_manager"), "data_source");
@@ -165,6 +182,13 @@ final class Config {
       }
       ldapUrl = Toml.str(us, "connection_url");
       Map<String, Object> props = Toml.table(us, "properties");
+      ldap = new Backends.Ldap();
+      ldap.where = file + " [user_store]";
+      ldap.url = ldapUrl;
+      ldap.bindDn = Toml.str(us, "connection_name");
+      ldap.bindPassword = Toml.str(us, "connection_password");
+      ldap.userSearchBase = Toml.str(props, "UserSearchBase");
+      ldap.userListFilter = Toml.str(props, "UserNameListFilter");
       for (String k : LDAP_PROPERTIES) {
         if (Toml.str(props, k) == null) throw new Invalid(file + ": user_store.properties." + k + " is missing for the LDAP user store " + type);
       }
@@ -180,6 +204,32 @@ final class Config {
     if (keystore == null) throw new Invalid(file + ": keystore.primary.name is missing");
     Map<String, Object> ts = Toml.table(root, "truststore");
     truststore = Toml.str(ts, "file_name");
+    File sec = new File(f.getParentFile().getParentFile(), "resources/security");
+    httpsKeystore = new File(sec, keystore);
+    String kt = Toml.str(ks, "type");
+    if (kt != null) httpsKeystoreType = kt;
+    httpsKeystorePassword = Toml.str(ks, "password");
+    if (httpsKeystorePassword == null) throw new Invalid(file + ": keystore.primary.password is missing");
+    httpsKeyPassword = Toml.str(ks, "key_password");
+    if (httpsKeyPassword == null) httpsKeyPassword = httpsKeystorePassword;
+    String alias = Toml.str(ks, "alias");
+    if (httpsKeystore.isFile()) {
+      java.security.KeyStore store = openStore(httpsKeystore, httpsKeystoreType, httpsKeystorePassword, file + ": keystore.primary.password");
+      if (alias != null) {
+        try {
+          if (store.getKey(alias, httpsKeyPassword.toCharArray()) == null) throw new Invalid(file + ": keystore.primary.alias " + alias + ": no private key of that alias in " + keystore);
+        } catch (Invalid e) {
+          throw e;
+        } catch (Exception e) {
+          throw new Invalid(file + ": keystore.primary.key_password does not open the key " + alias + " in " + keystore + ": " + e.getMessage());
+        }
+      }
+    }
+    String tp = Toml.str(ts, "password");
+    if (truststore != null && tp != null && new File(sec, truststore).isFile()) {
+      String tt = Toml.str(ts, "type");
+      openStore(new File(sec, truststore), tt == null ? "JKS" : tt, tp, file + ": truststore.password");
+    }
 
     Map<String, Object> hc = Toml.table(root, "carbon_health_check");
     Object en = hc.get("enable");
@@ -187,11 +237,31 @@ final class Config {
   }
 
   /** A datasource: its URL must be JDBC; network ones are checked at start (embedded H2 files are not). */
-  private void datasource(String name, String url, Map<String, Object> t, String file) throws Invalid {
+  private void datasource(String name, String key, String url, Map<String, Object> t, String file, String table) throws Invalid {
     if (url == null) throw new Invalid(file + ": " + name + ".url is missing");
     if (Toml.str(t, "driver") == null) throw new Invalid(file + ": " + name + ".driver is missing");
     if (!url.startsWith("jdbc:")) throw new Invalid("datasource " + name + ": invalid url " + url);
-    if (!url.startsWith("jdbc:h2:")) datasources.put(name, url);
+    if (url.startsWith("jdbc:h2:")) return;
+    Backends.Ds ds = new Backends.Ds();
+    ds.name = name;
+    ds.key = key;
+    ds.where = file + " " + table;
+    ds.url = url;
+    ds.username = Toml.str(t, "username");
+    ds.password = Toml.str(t, "password");
+    ds.driver = Toml.str(t, "driver");
+    datasources.put(name, ds);
+  }
+
+  /** Opens a key store with its password, or refuses the start naming the setting. */
+  static java.security.KeyStore openStore(File f, String type, String pass, String setting) throws Invalid {
+    try (java.io.InputStream in = new java.io.FileInputStream(f)) {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance(type);
+      ks.load(in, pass.toCharArray());
+      return ks;
+    } catch (Exception e) {
+      throw new Invalid(setting + " does not open the key store " + f + " (" + type + "): " + e.getMessage());
+    }
   }
 
   private static void requireSetting(Map<String, Object> root, String r, String file, String spec) throws Invalid {
@@ -274,19 +344,39 @@ final class Config {
         String name = text(ds, "name");
         String url = text(ds, "url");
         // The local H2 carbon DB is a file, not a network endpoint.
-        if (name != null && url != null && !url.startsWith("jdbc:h2:")) datasources.put(name, url);
+        if (name != null && url != null && !url.startsWith("jdbc:h2:")) {
+          Backends.Ds d = new Backends.Ds();
+          d.name = name;
+          d.key = KM_KEYS.get(name);
+          d.where = file + " datasource " + name;
+          d.url = url;
+          d.username = text(ds, "username");
+          d.password = text(ds, "password");
+          d.driver = text(ds, "driverClassName");
+          if (d.driver == null || d.driver.isEmpty()) throw new Invalid(file + ": datasource " + name + " has no driverClassName");
+          datasources.put(name, d);
+        }
       }
     }
     Element um = xml(new File(conf, "user-mgt.xml")).getDocumentElement();
     NodeList usm = um.getElementsByTagName("UserStoreManager");
     for (int i = 0; i < usm.getLength(); i++) {
       Element u = (Element) usm.item(i);
-      if (u.getAttribute("class").contains("LDAP")) {
+      if (u.getAttribute("class").contains("LDAP") && ldap == null) {
+        Map<String, String> pv = new LinkedHashMap<>();
         NodeList props = u.getElementsByTagName("Property");
         for (int j = 0; j < props.getLength(); j++) {
           Element p = (Element) props.item(j);
-          if ("ConnectionURL".equals(p.getAttribute("name"))) ldapUrl = p.getTextContent().trim();
+          pv.put(p.getAttribute("name"), p.getTextContent().trim());
         }
+        ldapUrl = pv.get("ConnectionURL");
+        ldap = new Backends.Ldap();
+        ldap.where = "user-mgt.xml UserStoreManager " + u.getAttribute("class");
+        ldap.url = ldapUrl;
+        ldap.bindDn = pv.get("ConnectionName");
+        ldap.bindPassword = pv.get("ConnectionPassword");
+        ldap.userSearchBase = pv.get("UserSearchBase");
+        ldap.userListFilter = pv.get("UserNameListFilter");
       }
     }
     File cat = new File(conf, "tomcat/catalina-server.xml");
@@ -295,7 +385,13 @@ final class Config {
       for (int i = 0; i < conns.getLength(); i++) {
         Node n = conns.item(i);
         Element e = (Element) n;
-        if ("9443".equals(e.getAttribute("port")) && !e.getAttribute("proxyPort").isEmpty()) proxyPort = Integer.parseInt(e.getAttribute("proxyPort"));
+        if (!"9443".equals(e.getAttribute("port"))) continue;
+        if (!e.getAttribute("proxyPort").isEmpty()) proxyPort = Integer.parseInt(e.getAttribute("proxyPort"));
+        // KmConfig has opened it with its password already.
+        httpsKeystore = new File(e.getAttribute("keystoreFile").replace("${carbon.home}", conf.getParentFile().getParent()));
+        if (!e.getAttribute("keystoreType").isEmpty()) httpsKeystoreType = e.getAttribute("keystoreType");
+        httpsKeystorePassword = e.getAttribute("keystorePass");
+        httpsKeyPassword = httpsKeystorePassword;
       }
     }
   }

@@ -1,0 +1,25 @@
+-- obiam-run lab stand-in: the config datasource's schema (postgresql). Our own minimal tables in the
+-- product's naming style; the first table (REG_RESOURCE) is the one the stand-in reads at start.
+-- Run once by the database play; it is not idempotent on purpose (a second run must not happen).
+
+CREATE TABLE REG_RESOURCE (
+  REG_PATH_ID SERIAL,
+  REG_NAME VARCHAR(256),
+  REG_VERSION INTEGER,
+  REG_TENANT_ID INTEGER,
+  PRIMARY KEY (REG_PATH_ID)
+);
+
+CREATE TABLE REG_PATH (
+  REG_PATH_ID SERIAL,
+  REG_PATH_VALUE VARCHAR(895),
+  REG_TENANT_ID INTEGER,
+  PRIMARY KEY (REG_PATH_ID)
+);
+
+CREATE TABLE IDN_CONFIG_TYPE (
+  ID VARCHAR(255) NOT NULL,
+  NAME VARCHAR(255),
+  DESCRIPTION VARCHAR(1023),
+  PRIMARY KEY (ID)
+);
