@@ -612,7 +612,13 @@ class SshConnection implements Connection {
       ch.on('close', () => {
         src.destroy();
         if (readErr) reject(readErr);
-        else if (exit === undefined) void this.deathError('upload channel closed without an exit status').then(reject);
+        else if (exit === undefined) {
+          // The host may close a refused write (e.g. permission denied) before its exit status
+          // arrives: with the connection alive that is a failed transfer, not a dead shell.
+          void this.deathError('upload channel closed without an exit status').then((d) =>
+            reject(d instanceof UnreachableError ? d : new Error(`writing ${remoteTmp} failed: ${Buffer.concat(err).toString('utf8').trim() || 'the channel closed without an exit status'}`)),
+          );
+        }
         else resolve(exit);
       });
       // Counted only once the pipe is set up: a 'data' listener added earlier would start the flow
