@@ -75,7 +75,9 @@ const SLOW = `- name: Slow play
   gather_facts: false
   tasks:
     - name: long wait
-      command: sleep 2
+      # alpha ends first; beta is still running when Ctrl-C comes, and ignores the terminal's SIGINT
+      # (a local command is in the terminal's process group) so it finishes as a remote one would.
+      command: sh -c 'trap "" INT; sleep {{ "0.3" if inventory_hostname == "alpha" else "3" }}'
     - name: never reached
       command: echo never
 `;
