@@ -359,8 +359,12 @@ function tableLines(t: Table, nl: string): string[] {
  */
 function addTables(text: string, before: Table, after: Table): string {
   const newTables: { path: string[]; value: Table }[] = [];
+  const newArrays: { key: string; value: Table[] }[] = [];
   const walk = (b: Table, a: Table, path: string[]): void => {
     for (const [k, v] of Object.entries(a)) {
+      // A new top-level array of tables (datasource[id=X] in a file without [[datasource]]): the
+      // library cannot add one, so its [[sections]] go at the end of the file.
+      if (!path.length && !(k in b) && isTableArray(v)) newArrays.push({ key: k, value: v as Table[] });
       if (!isTable(v)) continue;
       const p = [...path, k];
       if (!(k in b)) newTables.push({ path: p, value: v });
@@ -390,6 +394,16 @@ function addTables(text: string, before: Table, after: Table): string {
     const block = [nl, `[${p.map(quoteKey).join('.')}]${nl}`, ...tableLines(value, nl).map((l) => l.replace(/\n$/, ''))];
     // A blank line before the section unless the text before it ends in one.
     if (at === 0 || /^\s*\r?$/.test(lines[at - 1]!)) block.shift();
+    lines = [...lines.slice(0, at), ...block, ...lines.slice(at)];
+  }
+  for (const { key, value } of newArrays) {
+    let at = lines.length;
+    if (lines[at - 1] === '') at--;
+    const block: string[] = [];
+    for (const el of value) {
+      if (at + block.length > 0 && !/^\s*\r?$/.test((block.length ? block[block.length - 1] : lines[at - 1]) ?? '')) block.push(nl);
+      block.push(`[[${quoteKey(key)}]]${nl}`, ...tableLines(el, nl).map((l) => l.replace(/\n$/, '')));
+    }
     lines = [...lines.slice(0, at), ...block, ...lines.slice(at)];
   }
   return lines.join('\n');

@@ -75,7 +75,12 @@ const SLOW = `- name: Slow play
   gather_facts: false
   tasks:
     - name: long wait
-      command: sleep 2
+      # alpha ends once beta runs; so beta is surely running when Ctrl-C comes, and it ignores the
+      # terminal's SIGINT (a local command is in the terminal's process group), as a remote one would.
+      command: "{{ alpha_cmd if inventory_hostname == 'alpha' else beta_cmd }}"
+      vars:
+        alpha_cmd: sh -c 'until [ -e {{ out_dir }}/beta-running ]; do sleep 0.05; done'
+        beta_cmd: sh -c 'trap "" INT; touch {{ out_dir }}/beta-running; sleep 3'
     - name: never reached
       command: echo never
 `;
@@ -165,7 +170,7 @@ describe.each([80, 160])('live view at %i columns', (cols) => {
   it('after Ctrl-C shows the interrupt message and the recap, not a bare ^C', async () => {
     const dir = workspace(SLOW);
     let sent = false;
-    const { screen } = await runInPty(['pb.yml', '-i', 'inv.yml'], {
+    const { screen } = await runInPty(['pb.yml', '-i', 'inv.yml', '-e', `out_dir=${path.join(dir, 'out')}`], {
       cols,
       cwd: dir,
       env: env(dir),

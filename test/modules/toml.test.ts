@@ -76,6 +76,13 @@ describe('parseKeyPath', () => {
 });
 
 describe('editToml', () => {
+  it('adds a new array of tables for a selector in a file that has none (the docs/modules.md example)', () => {
+    const r = edit('[server]\nhostname = "x"\n', { settings: { 'datasource[id=WSO2UM_DB].url': 'jdbc:mysql://db:3306/um_db', 'server.offset': 3 } });
+    expect(r.after).toBe('[server]\nhostname = "x"\noffset = 3\n\n[[datasource]]\nid = "WSO2UM_DB"\nurl = "jdbc:mysql://db:3306/um_db"\n');
+    expect(smolParse(r.after)).toEqual({ server: { hostname: 'x', offset: 3 }, datasource: [{ id: 'WSO2UM_DB', url: 'jdbc:mysql://db:3306/um_db' }] });
+    expect(edit(r.after, { settings: { 'datasource[id=WSO2UM_DB].url': 'jdbc:mysql://db:3306/um_db' } }).changed).toBe(false);
+  });
+
   it('an unchanged document round-trips byte for byte', () => {
     const r = edit(SAMPLE, { key: 'server.hostname', value: 'localhost' });
     expect(r).toMatchObject({ changed: false, after: SAMPLE });

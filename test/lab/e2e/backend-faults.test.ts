@@ -163,6 +163,15 @@ describe('database and directory faults', () => {
     await refused(r, 'not rolling: node1', `LDAP: the bind as '${dn}' to ldap://${lab.services!.ldap!.ip}:389 is refused from node1`, 'check ob_ldap_bind_dn / ob_ldap_bind_password');
   }, 600_000);
 
+  it('a wrong key store password (-e ob_keystore_password): site.yml stops before any node is touched, naming the setting', async () => {
+    const r = await runCli([SITE, ...base, ...SMALL_DISK_OK, '-e', 'ob_keystore_password=not-the-keystore-one'], { timeoutMs: 600_000 });
+    await refused(r, 'does not open with ob_keystore_password (vault)', 'nothing was changed on them');
+    expect(sum(r.recap, 'changed'), changedTasks(r)).toBe(0);
+    // Every node stops at the check: nothing of the configure or service roles ran.
+    expect(r.events.some((e) => e.event === 'host-result' && e.task === 'Keystore (identical on every node)')).toBe(false);
+    expect(r.stdout + r.stderr).not.toContain('not-the-keystore-one');
+  }, 900_000);
+
   // Last: it leaves node1 on the same version as the others, but the test's pack is gone afterwards.
   it('a node that cannot reach the database during a rolling upgrade is rolled back and put back in the LB', async () => {
     const pack = buildPack('2.0.1');

@@ -206,7 +206,9 @@ describe('fault matrix of the rolls', () => {
       const said = resumed.stdout + resumed.stderr;
       expect(resumed.code, said).toBe(0);
       expect(said).toMatch(/took over the lock of pid \d+, which is gone/);
-      expect(said).toContain("node2: in 'Rolling restart' at 'service : Service stopped'");
+      // The journal is written per step and the kill comes from the event stream, so the last step
+      // recorded may be the drain just before 'Service stopped': any step of node2's roll is right.
+      expect(said).toMatch(/node2: in 'Rolling restart' at '(loadbalancer : [^']+|service : Service stopped)'/);
       expect(rolled(resumed, 'Rolling restart')).toEqual(['node2', 'node3']);
     } finally {
       const result = await load.stop(500);
