@@ -459,6 +459,7 @@ describe('connection death', () => {
       expect(shellDir).toMatch(/^\/tmp\/obr\./);
       const pending = c.exec('sleep 30');
       const queued = c.exec('echo queued');
+      queued.catch(() => undefined); // awaited below; no unhandled rejection if an earlier expect fails
       await new Promise((r) => setTimeout(r, 300));
       victim.kill();
       const e1 = await refused(pending);

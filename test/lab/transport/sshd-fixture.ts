@@ -152,8 +152,10 @@ export async function startSshd(opts: { keyTypes?: string[]; extraConfig?: strin
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}: ${log}`);
   }
+  // Top down: the sshd holding the connection dies first, so a killed command's shell can never
+  // send its exit status back in the moment between the two kills (seen under load).
   const kill = () => {
-    for (const p of processTree(pid).reverse()) {
+    for (const p of processTree(pid)) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
